@@ -1,0 +1,5 @@
+import sys
+
+from tessera.compiler.cli import main
+
+sys.exit(main())
