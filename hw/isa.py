@@ -99,7 +99,7 @@ def _pack(spec: list[tuple[str, int] | tuple[str, int, bool]], start: int = 0) -
     pos = start
     for item in spec:
         name, width = item[0], item[1]
-        signed = bool(item[2]) if len(item) > 2 else False  # type: ignore[misc]
+        signed = bool(item[2]) if len(item) > 2 else False
         out.append(Field(name, pos, width, signed))
         pos += width
     return out
