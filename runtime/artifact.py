@@ -39,7 +39,8 @@ def save_artifact(
     path = Path(path)
     weights = io.BytesIO()
     names = sorted(constants)
-    np.savez(weights, **{f"c{k}": np.asarray(constants[n]) for k, n in enumerate(names)})
+    arrays: dict[str, Any] = {f"c{k}": np.asarray(constants[n]) for k, n in enumerate(names)}
+    np.savez(weights, **arrays)
     members: dict[str, bytes] = {
         "plan.json": json.dumps(dict(plan), sort_keys=True).encode(),
         "weights.npz": weights.getvalue(),
@@ -77,7 +78,9 @@ def read_artifact(
             f"{err})"
         ) from None
     except Exception as err:  # noqa: BLE001 - zlib errors and the like on damaged members
-        raise ArtifactError(f"{path}: corrupt artifact member ({type(err).__name__}: {err})") from None
+        raise ArtifactError(
+            f"{path}: corrupt artifact member ({type(err).__name__}: {err})"
+        ) from None
     if "manifest.json" not in blobs:
         raise ArtifactError(f"{path}: artifact must contain manifest.json")
     try:

@@ -1,0 +1,166 @@
+"""The graph executor: runs a compiled model's execution plan step by step.
+
+A *plan* is plain data (JSON-able): the model's inputs and outputs and a list of *steps*, one
+per fused group, each with its nodes (op, inputs, outputs, normalized attributes), the
+strategy chosen for it (``"numpy"``: the reference kernels; ``"compiled"``: a kernel of the
+tensor compiler, loaded through a kernel provider) and the values that die after it (memory
+planning). The executor needs no compiler: ``tessera.runtime.load`` builds one from a file.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tessera.hw.errors import TesseraError
+from tessera.runtime.reference import run_kernel
+
+log = logging.getLogger(__name__)
+
+StepKernel = Callable[[list[np.ndarray]], list[np.ndarray]]
+# Builds the callable of a compiled step from the step's plan entry and the artifact's code.
+KernelProvider = Callable[[Mapping[str, Any], Mapping[str, bytes]], StepKernel]
+
+_PROVIDERS: dict[str, KernelProvider] = {}
+
+
+class ExecutorError(TesseraError, ValueError):
+    """A model was run with wrong inputs, or its plan is inconsistent."""
+
+
+def register_provider(kind: str, provider: KernelProvider) -> None:
+    """Make ``provider`` build the kernels of steps whose strategy is ``kind``."""
+    _PROVIDERS[kind] = provider
+
+
+def _numpy_step(step: Mapping[str, Any]) -> StepKernel:
+    nodes = list(step["nodes"])
+    inputs = list(step["inputs"])
+    outputs = list(step["outputs"])
+
+    def kernel(args: list[np.ndarray]) -> list[np.ndarray]:
+        env = dict(zip(inputs, args))
+        for node in nodes:
+            outs = run_kernel(node["op"], [env[i] for i in node["inputs"]], node["attrs"])
+            env.update(zip(node["outputs"], outs))
+        return [env[o] for o in outputs]
+
+    return kernel
+
+
+class GraphModule:
+    """A runnable model: ``run({"x": array}) -> [outputs]`` in the graph's output order."""
+
+    def __init__(
+        self, plan: Mapping[str, Any], constants: Mapping[str, np.ndarray],
+        code: Mapping[str, bytes] | None = None,
+    ):
+        self.plan = dict(plan)
+        self.constants = dict(constants)
+        self.code = dict(code or {})
+        self.inputs: list[dict[str, Any]] = list(plan["inputs"])
+        self.outputs: list[str] = list(plan["outputs"])
+        self._kernels: list[StepKernel] = []
+        self.strategies: list[str] = []
+        for step in plan["steps"]:
+            kind = step.get("strategy", "numpy")
+            if kind != "numpy" and kind in _PROVIDERS:
+                try:
+                    self._kernels.append(_PROVIDERS[kind](step, self.code))
+                    self.strategies.append(kind)
+                    continue
+                except TesseraError as err:
+                    log.warning("step %s: %s kernel unavailable (%s); numpy fallback",
+                                step["name"], kind, err)
+            elif kind != "numpy":
+                log.warning("step %s: no provider for %r; numpy fallback", step["name"], kind)
+            self._kernels.append(_numpy_step(step))
+            self.strategies.append("numpy")
+
+    # ------------------------------------------------------------------ running
+    def _check_inputs(self, feeds: Mapping[str, Any]) -> dict[str, np.ndarray]:
+        names = [i["name"] for i in self.inputs]
+        unknown = sorted(set(feeds) - set(names))
+        if unknown:
+            raise ExecutorError(f"unknown input {unknown[0]!r}: inputs must be among {names}")
+        env: dict[str, np.ndarray] = {}
+        for spec in self.inputs:
+            name = spec["name"]
+            if name not in feeds:
+                raise ExecutorError(f"input {name!r} is missing: inputs are {names}")
+            value = np.asarray(feeds[name])
+            shape, dtype = tuple(spec["shape"]), np.dtype(spec["dtype"])
+            if value.shape != shape:
+                raise ExecutorError(
+                    f"input {name!r} must have shape {list(shape)}, not {list(value.shape)}"
+                )
+            if value.dtype != dtype:
+                if not np.can_cast(value.dtype, dtype, casting="same_kind"):
+                    raise ExecutorError(
+                        f"input {name!r} must have dtype {dtype}, not {value.dtype}"
+                    )
+                value = value.astype(dtype)
+            env[name] = value
+        return env
+
+    def run(self, feeds: Mapping[str, Any]) -> list[np.ndarray]:
+        env: dict[str, np.ndarray] = dict(self.constants)
+        env.update(self._check_inputs(feeds))
+        for step, kernel in zip(self.plan["steps"], self._kernels):
+            outs = kernel([env[i] for i in step["inputs"]])
+            env.update(zip(step["outputs"], outs))
+            for dead in step.get("free", ()):
+                env.pop(dead, None)
+        return [np.asarray(env[o]) for o in self.outputs]
+
+    def profile(self, feeds: Mapping[str, Any], repeat: int = 3) -> list[dict[str, Any]]:
+        """Median wall time of each step over ``repeat`` runs."""
+        times: list[list[float]] = [[] for _ in self._kernels]
+        for _ in range(repeat):
+            env: dict[str, np.ndarray] = dict(self.constants)
+            env.update(self._check_inputs(feeds))
+            for k, (step, kernel) in enumerate(zip(self.plan["steps"], self._kernels)):
+                t0 = time.perf_counter()
+                outs = kernel([env[i] for i in step["inputs"]])
+                times[k].append(time.perf_counter() - t0)
+                env.update(zip(step["outputs"], outs))
+        return [
+            {"step": s["name"], "ops": [n["op"] for n in s["nodes"]], "strategy": st,
+             "ms": float(np.median(t)) * 1e3}
+            for s, st, t in zip(self.plan["steps"], self.strategies, times)
+        ]
+
+    # ------------------------------------------------------------------ reporting
+    def info(self) -> dict[str, Any]:
+        """What runs how: op counts by strategy, steps, memory plan, target."""
+        by: dict[str, dict[str, int]] = {}
+        for step, kind in zip(self.plan["steps"], self.strategies):
+            for node in step["nodes"]:
+                by.setdefault(kind, {})
+                by[kind][node["op"]] = by[kind].get(node["op"], 0) + 1
+        weights = sum(int(v.nbytes) for v in self.constants.values())
+        return {
+            "name": self.plan.get("name", "model"),
+            "target": self.plan.get("target", "llvm"),
+            "inputs": self.inputs,
+            "outputs": self.outputs,
+            "steps": len(self.plan["steps"]),
+            "nodes": sum(len(s["nodes"]) for s in self.plan["steps"]),
+            "ops_by_strategy": by,
+            "weights_bytes": weights,
+            "memory": self.plan.get("memory", {}),
+        }
+
+    def save(self, path: str | Path) -> Path:
+        from tessera.runtime.artifact import save_artifact
+
+        return save_artifact(path, self.plan, self.constants, self.code)
+
+
+def run_module(module: GraphModule, feeds: Mapping[str, Any]) -> Sequence[np.ndarray]:
+    return module.run(feeds)
