@@ -19,6 +19,9 @@ from tessera.hw.errors import TesseraError
 # Module names under tessera.compiler.cli, in the order `tessera --help` lists them.
 COMMANDS: tuple[str, ...] = (
     "hw_info",
+    "compile",
+    "run",
+    "info",
 )
 
 
