@@ -1,0 +1,126 @@
+"""JIT-compile LLVM IR for the host and call the entry point on numpy arrays."""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import llvmlite.binding as llvm
+import numpy as np
+
+from tessera.runtime.cpu.launcher import LAUNCHER_IR, NUM_THREADS
+from tessera.runtime.cpu.target import HostTarget, host_target
+from tessera.runtime.device import DeviceError
+
+log = logging.getLogger(__name__)
+
+
+class KernelCallError(DeviceError):
+    """A kernel was called with arguments that do not match its parameters."""
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    name: str
+    dtype: str
+    shape: tuple[int, ...]
+
+
+def default_num_threads() -> int:
+    env = os.environ.get("TESSERA_NUM_THREADS")
+    if env and env.isdigit() and int(env) > 0:
+        return int(env)
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
+        os.cpu_count() or 1)
+
+
+class CpuKernel:
+    """A compiled kernel: call it with one C-contiguous numpy array per parameter."""
+
+    def __init__(self, engine: llvm.ExecutionEngine, entry: str, params: Sequence[ParamSpec],
+                 llvm_ir: str, asm: str | None, target: HostTarget) -> None:
+        self._engine = engine
+        self.entry = entry
+        self.params = tuple(params)
+        self.llvm_ir = llvm_ir
+        self._asm = asm
+        self.target = target
+        addr = engine.get_function_address(entry)
+        if not addr:
+            raise DeviceError(f"kernel {entry}: entry point must exist in the module, not missing")
+        proto = ctypes.CFUNCTYPE(None, *([ctypes.c_void_p] * len(self.params)))
+        self._fn = proto(addr)
+        gaddr = engine.get_global_value_address(NUM_THREADS)
+        self._threads = ctypes.c_int32.from_address(gaddr) if gaddr else None
+        self.num_threads = default_num_threads()
+
+    @property
+    def num_threads(self) -> int:
+        return int(self._threads.value) if self._threads is not None else 1
+
+    @num_threads.setter
+    def num_threads(self, n: int) -> None:
+        if not isinstance(n, int) or n < 1:
+            raise KernelCallError(f"kernel {self.entry}: num_threads must be a positive int, "
+                                  f"not {n!r}")
+        if self._threads is not None:
+            self._threads.value = n
+
+    def check(self, arrays: Sequence[np.ndarray]) -> list[int]:
+        if len(arrays) != len(self.params):
+            raise KernelCallError(f"kernel {self.entry}: must be called with {len(self.params)} "
+                                  f"arrays ({', '.join(p.name for p in self.params)}), not "
+                                  f"{len(arrays)}")
+        ptrs = []
+        for p, a in zip(self.params, arrays):
+            if not isinstance(a, np.ndarray):
+                raise KernelCallError(f"kernel {self.entry}: argument {p.name} must be a numpy "
+                                      f"array, not {type(a).__name__}")
+            if a.dtype != np.dtype(p.dtype) or tuple(a.shape) != p.shape:
+                raise KernelCallError(f"kernel {self.entry}: argument {p.name} must be "
+                                      f"{p.dtype}{list(p.shape)}, not {a.dtype}{list(a.shape)}")
+            if not a.flags.c_contiguous:
+                raise KernelCallError(f"kernel {self.entry}: argument {p.name} must be "
+                                      f"C-contiguous, not strided")
+            ptrs.append(a.ctypes.data)
+        return ptrs
+
+    def __call__(self, *arrays: np.ndarray) -> None:
+        self._fn(*self.check(arrays))
+
+    def call_unchecked(self, *ptrs: int) -> None:
+        """Call with raw data pointers (the benchmark loop; no checks)."""
+        self._fn(*ptrs)
+
+    @property
+    def asm(self) -> str:
+        return self._asm or ""
+
+
+def load_kernel(llvm_ir: str, entry: str, params: Sequence[ParamSpec | tuple[str, str,
+                tuple[int, ...]]], target: HostTarget | None = None, opt: int = 3,
+                keep_asm: bool = False) -> CpuKernel:
+    """Parse, optimize (O3 for the host CPU) and JIT ``llvm_ir``; return its entry as a kernel."""
+    tgt = target or host_target()
+    tm = tgt.target_machine(opt)
+    mod = llvm.parse_assembly(llvm_ir)
+    if "__tessera_parallel_launch" in llvm_ir:
+        mod.link_in(llvm.parse_assembly(LAUNCHER_IR))
+    mod.triple = tgt.triple
+    mod.data_layout = str(tm.target_data)
+    mod.verify()
+    pto = llvm.create_pipeline_tuning_options(speed_level=opt)
+    pto.loop_vectorization = True
+    pto.slp_vectorization = True
+    pto.loop_unrolling = True
+    pb = llvm.create_pass_builder(tm, pto)
+    pm = pb.getModulePassManager()
+    pm.run(mod, pb)
+    asm = tm.emit_assembly(mod) if keep_asm else None
+    engine = llvm.create_mcjit_compiler(mod, tm)
+    engine.finalize_object()
+    specs = [p if isinstance(p, ParamSpec) else ParamSpec(*p) for p in params]
+    return CpuKernel(engine, entry, specs, str(mod) if keep_asm else llvm_ir, asm, tgt)
