@@ -22,6 +22,7 @@ import numpy as np
 from tessera.hw import isa as I
 from tessera.hw.config import HwConfig
 
+HOT = 40  # most indices fall in [0, HOT) so that data flows from loads to stores
 KIND_MEM = {"inp": I.MemType.INP, "wgt": I.MemType.WGT, "acc": I.MemType.ACC,
             "uop": I.MemType.UOP}
 
@@ -42,6 +43,11 @@ class _Gen:
         self.uop_words: list[int] = []
         self.uop_area = region // 2  # second half of the image holds micro-op words
 
+    def hot(self, depth: int) -> int:
+        """The range indices are drawn from: mostly a small hot window, so that loads, GEMM,
+        ALU and stores touch the same entries; sometimes the whole buffer."""
+        return depth if self.rnd.random() < 0.1 else min(depth, HOT)
+
     def small(self, hi: int) -> int:
         """A size in [0, hi], biased to small values (buffers are big, tests are short)."""
         return min(hi, self.rnd.choice([0, 1, 1, 2, 3, 4, 5, 8]))
@@ -59,15 +65,17 @@ class _Gen:
         pads = [self.small(2) for _ in range(4)] if r.random() < 0.4 else [0, 0, 0, 0]
         window = (pads[0] + y + pads[1]) * (pads[2] + x + pads[3])
         dram = first + r.randrange(0, max(1, entries - ((y - 1) * stride + x)))
-        return I.MemInsn(mem_type=KIND_MEM[kind], sram_base=r.randrange(cfg.depth(kind) - window),
+        sram = r.randrange(max(1, self.hot(cfg.depth(kind)) - window))
+        return I.MemInsn(mem_type=KIND_MEM[kind], sram_base=sram,
                          dram_base=dram, y_size=y, x_size=x, x_stride=stride,
                          y_pad_0=pads[0], y_pad_1=pads[1], x_pad_0=pads[2], x_pad_1=pads[3])
 
     def _load_uops(self) -> I.Insn:
         cfg, r = self.cfg, self.rnd
         n = r.randint(1, 8)
-        new = [I.Uop(r.randrange(cfg.acc_depth), r.randrange(min(cfg.inp_depth, cfg.acc_depth)),
-                     r.randrange(cfg.wgt_depth)) for _ in range(n)]
+        new = [I.Uop(r.randrange(self.hot(cfg.acc_depth)),
+                     r.randrange(self.hot(min(cfg.inp_depth, cfg.acc_depth))),
+                     r.randrange(self.hot(cfg.wgt_depth))) for _ in range(n)]
         first = (self.base + self.uop_area) // 4 + len(self.uop_words)
         if (len(self.uop_words) + n) * 4 > self.region - self.uop_area:  # area full: reuse
             n = min(n, len(self.uop_words))
@@ -75,7 +83,7 @@ class _Gen:
             new = [I.decode_uop(w, cfg) for w in self.uop_words[:n]]
         else:
             self.uop_words += [I.encode_uop(u, cfg) for u in new]
-        sram = r.randrange(cfg.uop_depth - n)
+        sram = r.randrange(self.hot(cfg.uop_depth) - n)
         self.uops[sram : sram + n] = new
         return I.MemInsn(mem_type=I.MemType.UOP, sram_base=sram, dram_base=first, y_size=1,
                          x_size=n, x_stride=n)
@@ -89,14 +97,14 @@ class _Gen:
         stride = x + r.choice([0, 1, 2])
         dram = first + r.randrange(0, max(1, entries - ((y - 1) * stride + x)))
         return I.MemInsn(store=True, mem_type=I.MemType.OUT,
-                         sram_base=r.randrange(cfg.acc_depth - y * x), dram_base=dram,
+                         sram_base=r.randrange(self.hot(cfg.acc_depth) - y * x), dram_base=dram,
                          y_size=y, x_size=x, x_stride=stride)
 
     # ----------------------------------------------------------------- compute instructions
     def _loop(self, fields: dict[str, int]) -> dict[str, int]:
         """uop range, extents and factors keeping each field's index below its depth."""
         r = self.rnd
-        bgn = r.randrange(self.cfg.uop_depth - 8)
+        bgn = r.randrange(self.hot(self.cfg.uop_depth) - 8)
         end = bgn + r.choice([0, 1, 1, 2, 3, 4])
         used = self.uops[bgn:end] or [I.Uop()]
         out = {"uop_bgn": bgn, "uop_end": end, "iter_out": max(1, self.small(4)),
@@ -105,9 +113,9 @@ class _Gen:
             field = {"dst": "dst", "src": "src", "wgt": "wgt"}[name]
             top = max(getattr(u, field) for u in used)
             room = depth - 1 - top
-            fo = r.randint(0, max(0, room // max(1, out["iter_out"] - 1) // 2))
+            fo = r.randint(0, max(0, min(8, room // max(1, out["iter_out"] - 1) // 2)))
             room -= fo * (out["iter_out"] - 1)
-            fi = r.randint(0, max(0, room // max(1, out["iter_in"] - 1)))
+            fi = r.randint(0, max(0, min(8, room // max(1, out["iter_in"] - 1))))
             if room < 0 or top >= depth:  # this micro-op range cannot be used: empty loop
                 out["uop_end"] = out["uop_bgn"]
                 fo = fi = 0
