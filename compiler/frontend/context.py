@@ -144,11 +144,17 @@ class NodeContext:
 Converter = Callable[[NodeContext], None]
 
 
+SUPPORTED_DTYPES = frozenset({
+    "bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
+    "float16", "float32", "float64",
+})
+
+
 def np_dtype(onnx_type: int, where: str) -> str:
     try:
         dt = np.dtype(helper.tensor_dtype_to_np_dtype(onnx_type))
     except (KeyError, TypeError, ValueError):
         raise UnsupportedError(f"{where}: element type {onnx_type} is not supported") from None
-    if dt.kind not in "biuf":
+    if dt.name not in SUPPORTED_DTYPES:
         raise UnsupportedError(f"{where}: element type {dt} is not supported")
     return dt.name

@@ -33,7 +33,7 @@ STATIC_INPUTS: dict[str, tuple[int, ...]] = {
     "ReduceMax": (1,), "ReduceMin": (1,), "ReduceProd": (1,), "ReduceL1": (1,),
     "ReduceL2": (1,), "ReduceSumSquare": (1,), "ReduceLogSumExp": (1,),
     "ConstantOfShape": (0,), "Resize": (1, 2, 3), "Upsample": (1,), "Expand": (1,),
-    "Tile": (1,), "Dropout": (1, 2),
+    "Tile": (1,), "Dropout": (1, 2), "Range": (0, 1, 2),
 }
 
 
@@ -59,7 +59,10 @@ def _opset(model: onnx.ModelProto, label: str) -> int:
     versions = {o.domain: o.version for o in model.opset_import}
     version = versions.get("", versions.get("ai.onnx"))
     if version is None:
-        raise CompileError(f"{label}: the model must import the default ONNX opset")
+        raise UnsupportedError(
+            f"{label}: operator domains {sorted(versions)} are not supported; the model must "
+            "import the default ONNX domain"
+        )
     if not MIN_OPSET <= version <= MAX_OPSET:
         raise UnsupportedError(
             f"{label}: opset must be between {MIN_OPSET} and {MAX_OPSET}, not {version}"

@@ -109,9 +109,13 @@ def batch_norm(cx: NodeContext) -> None:
 
 
 def layer_norm(cx: NodeContext) -> None:
-    cx.only_outputs(1, "Mean/InvStdDev")
-    attrs = {"axis": cx.attr("axis", -1) % cx.rank(0), "epsilon": cx.attr("epsilon", 1e-5)}
-    cx.emit("LayerNormalization", [i for i in cx.inputs if i], attrs, cx.outputs[:1])
+    outs = list(cx.outputs)
+    while outs and (not outs[-1] or outs[-1] not in cx.state.used):
+        outs.pop()
+    outs = [o or f"{cx.name}:unused{k}" for k, o in enumerate(outs)] or cx.outputs[:1]
+    attrs = {"axis": cx.attr("axis", -1) % cx.rank(0), "epsilon": cx.attr("epsilon", 1e-5),
+             "outputs": len(outs)}
+    cx.emit("LayerNormalization", [i for i in cx.inputs if i], attrs, outs)
 
 
 def _with_attrs(op: str, defaults: dict) -> Converter:

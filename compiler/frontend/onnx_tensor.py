@@ -62,21 +62,31 @@ def cast(cx: NodeContext) -> None:
     cx.emit("Cast", cx.inputs[:1], {"to": np_dtype(cx.attr("to"), cx.where)}, cx.outputs)
 
 
+def cast_like(cx: NodeContext) -> None:
+    cx.emit("Cast", cx.inputs[:1], {"to": cx.in_type(1).dtype}, cx.outputs)
+
+
 def identity(cx: NodeContext) -> None:
     cx.emit("Identity", cx.inputs[:1], None, cx.outputs[:1])
 
 
 def dropout(cx: NodeContext) -> None:
-    cx.only_outputs(1, "mask")
     if cx.has_input(2):
         cx.check(not bool(cx.const(2, "training_mode")), "training_mode=True is not supported")
+    cx.check(cx.attr("is_test", 1) == 1, "is_test=0 (training) is not supported")
     cx.emit("Identity", cx.inputs[:1], None, cx.outputs[:1])
+    if len(cx.outputs) > 1 and cx.outputs[1]:  # inference: the mask keeps everything
+        cx.emit_const(cx.outputs[1], np.ones(cx.in_type(0).shape, bool))
+
+
+def range_(cx: NodeContext) -> None:
+    start, limit, delta = (cx.const(i, n) for i, n in enumerate(("start", "limit", "delta")))
+    cx.emit_const(cx.outputs[0], np.arange(start, limit, delta).astype(start.dtype))
 
 
 def flatten(cx: NodeContext) -> None:
     axis = cx.attr("axis", 1)
-    cx.emit("Flatten", cx.inputs, {"axis": axis % (cx.rank(0) + 1) if axis < 0 else axis},
-            cx.outputs)
+    cx.emit("Flatten", cx.inputs, {"axis": axis + cx.rank(0) if axis < 0 else axis}, cx.outputs)
 
 
 def reshape(cx: NodeContext) -> None:
@@ -203,8 +213,7 @@ def tile(cx: NodeContext) -> None:
 def _blocks(op: str) -> Converter:
     def convert(cx: NodeContext) -> None:
         attrs = {"blocksize": cx.attr("blocksize")}
-        if op == "DepthToSpace":
-            attrs["mode"] = cx.attr("mode", "DCR")
+        attrs["mode"] = cx.attr("mode", "DCR")
         cx.emit(op, cx.inputs, attrs, cx.outputs)
 
     return convert
@@ -219,7 +228,8 @@ CONVERTERS: dict[str, Converter] = {
                                                                "GlobalAveragePool",
                                                                "GlobalMaxPool"]},
     "Constant": constant, "Shape": shape, "Size": size, "ConstantOfShape": constant_of_shape,
-    "Cast": cast, "Identity": identity, "Dropout": dropout, "Flatten": flatten,
+    "Range": range_, "Cast": cast, "CastLike": cast_like, "Identity": identity,
+    "Dropout": dropout, "Flatten": flatten,
     "Reshape": reshape, "Transpose": transpose, "Concat": concat, "Split": split,
     "Slice": slice_, "Gather": gather, "GatherElements": gather, "Squeeze": squeeze,
     "Unsqueeze": unsqueeze, "Pad": pad, "Expand": expand, "Tile": tile, "Mod": mod,

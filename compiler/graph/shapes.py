@@ -170,6 +170,13 @@ def channel_norm(ts: list[TensorType], a: dict[str, Any]) -> list[TensorType]:
     return [x]
 
 
+def layer_norm(ts: list[TensorType], a: dict[str, Any]) -> list[TensorType]:
+    x = ts[0]
+    axis = a.get("axis", -1) % max(len(x.shape), 1)
+    stats = TensorType(x.shape[:axis] + (1,) * (len(x.shape) - axis), "float32")
+    return [x, stats, stats][: a.get("outputs", 1)]
+
+
 def reduce(ts: list[TensorType], a: dict[str, Any]) -> list[TensorType]:
     x = ts[0]
     rank = len(x.shape)

@@ -123,16 +123,19 @@ def instance_norm(xs: list[np.ndarray], a: dict[str, Any]) -> np.ndarray:
     return (y * _chan(scale, x.ndim) + _chan(bias, x.ndim)).astype(x.dtype)
 
 
-def layer_norm(xs: list[np.ndarray], a: dict[str, Any]) -> np.ndarray:
+def layer_norm(xs: list[np.ndarray], a: dict[str, Any]) -> tuple[np.ndarray, ...]:
+    """Y, and with ``outputs`` > 1 also Mean and InvStdDev (float32, kept dims)."""
     x, scale = xs[0], xs[1]
     axis = a.get("axis", -1) % x.ndim
     axes = tuple(range(axis, x.ndim))
-    mean = x.mean(axis=axes, keepdims=True)
-    var = ((x - mean) ** 2).mean(axis=axes, keepdims=True)
-    y = (x - mean) / np.sqrt(var + a.get("epsilon", 1e-5)) * scale
+    xf = x.astype(np.float32)
+    mean = xf.mean(axis=axes, keepdims=True)
+    var = ((xf - mean) ** 2).mean(axis=axes, keepdims=True)
+    inv = 1 / np.sqrt(var + a.get("epsilon", 1e-5))
+    y = (xf - mean) * inv * scale
     if len(xs) > 2:
         y = y + xs[2]
-    return y.astype(x.dtype)
+    return (y.astype(x.dtype), mean, inv)[: a.get("outputs", 1)]
 
 
 def lrn(xs: list[np.ndarray], a: dict[str, Any]) -> np.ndarray:
@@ -167,6 +170,20 @@ def _softmax_like(log: bool) -> Kernel:
     return kernel
 
 
+_IDENTITY: dict[Any, int] = {np.max: -1, np.min: 1}
+
+
+def _empty_reduce(x: np.ndarray, ax: Any, keep: bool, sign: int) -> np.ndarray:
+    """Max/min over nothing: the identity (-inf/+inf, the integer extremes, False/True)."""
+    shape = np.sum(np.zeros(x.shape, np.int8), axis=ax, keepdims=keep).shape
+    if x.dtype == np.bool_:
+        return np.full(shape, sign > 0)
+    if x.dtype.kind == "f":
+        return np.full(shape, sign * np.inf, x.dtype)
+    info = np.iinfo(x.dtype)
+    return np.full(shape, info.max if sign > 0 else info.min, x.dtype)
+
+
 def _reduce(fn: Any) -> Kernel:
     def kernel(xs: list[np.ndarray], a: dict[str, Any]) -> np.ndarray:
         x = xs[0]
@@ -177,6 +194,8 @@ def _reduce(fn: Any) -> Kernel:
             return x
         if ax == ():
             ax = None
+        if x.size == 0 and fn in _IDENTITY:
+            return _empty_reduce(x, ax, keep, _IDENTITY[fn])
         return np.asarray(fn(x, axis=ax, keepdims=keep)).astype(x.dtype)
 
     return kernel

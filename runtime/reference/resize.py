@@ -10,18 +10,20 @@ from tessera.runtime.reference.common import Kernel
 
 
 def source_coords(out: int, size: int, scale: float, mode: str) -> np.ndarray:
-    """The input coordinate of each output index under a coordinate transformation mode."""
+    """The input coordinate of each output index under a coordinate transformation mode
+    (``size * scale`` is the exact, unrounded output length, as ONNX defines it)."""
     x = np.arange(out, dtype=np.float64)
+    length = size * scale
     if mode == "half_pixel":
         return (x + 0.5) / scale - 0.5
     if mode == "pytorch_half_pixel":
-        return (x + 0.5) / scale - 0.5 if out > 1 else np.zeros_like(x)
+        return (x + 0.5) / scale - 0.5 if length != 1 else np.full_like(x, -0.5)
     if mode == "align_corners":
-        return x * (size - 1) / (out - 1) if out > 1 else np.zeros_like(x)
+        return x * (size - 1) / (length - 1) if length != 1 else np.zeros_like(x)
     if mode == "asymmetric":
         return x / scale
     if mode == "half_pixel_symmetric":
-        adjustment = out / (scale * size)
+        adjustment = out / length
         offset = size / 2 * (1 - adjustment)
         return offset + (x + 0.5) / scale - 0.5
     raise ValueError(f"coordinate_transformation_mode {mode!r} is not supported")

@@ -139,7 +139,8 @@ def space_to_depth(xs: list[np.ndarray], a: dict[str, Any]) -> np.ndarray:
     x = xs[0]
     b = a["blocksize"]
     n, c, h, w = x.shape
-    t = x.reshape(n, c, h // b, b, w // b, b).transpose(0, 3, 5, 1, 2, 4)
+    perm = (0, 3, 5, 1, 2, 4) if a.get("mode", "DCR") == "DCR" else (0, 1, 3, 5, 2, 4)
+    t = x.reshape(n, c, h // b, b, w // b, b).transpose(perm)
     return t.reshape(n, c * b * b, h // b, w // b)
 
 
