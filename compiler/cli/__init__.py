@@ -22,6 +22,7 @@ COMMANDS: tuple[str, ...] = (
     "compile",
     "run",
     "info",
+    "asm",
 )
 
 
