@@ -45,9 +45,9 @@ def run_asm(args: argparse.Namespace) -> int:
     except AsmError as err:
         raise AsmError(f"{args.source}: {err}") from None
     out = Path(args.output or Path(args.source).with_suffix(".bin"))
-    out.write_bytes(prog.insn_bytes(cfg))
     if prog.uops and not args.uops_out:
         raise AsmError(f"{args.source} has {len(prog.uops)} UOP lines: give --uops-out FILE")
+    out.write_bytes(prog.insn_bytes(cfg))
     if args.uops_out:
         Path(args.uops_out).write_bytes(prog.uop_bytes(cfg))
     sys.stderr.write(f"{out}: {len(prog.insns)} instructions")
