@@ -137,6 +137,10 @@ def pack_matrix_acc(c: np.ndarray, cfg: HwConfig) -> np.ndarray:
 def unpack_matrix(blocked: np.ndarray, shape: tuple[int, int], cfg: HwConfig) -> np.ndarray:
     """``(M/batch, N/block_out, batch, block_out)`` -> (M, N), padding cropped."""
     _check_ndim("blocked matrix", blocked, 4, "(M/b, N/bo, b, bo)")
+    mb, nb, b, bo = blocked.shape
+    if shape[0] > mb * b or shape[1] > nb * bo:
+        raise ConfigError(f"matrix shape {tuple(shape)} does not fit blocked array "
+                          f"{blocked.shape}")
     full = unpack_activation(
         blocked[:, :, None, None], (shape[0], shape[1], 1, 1), cfg, "out"
     )
