@@ -192,6 +192,7 @@ class _FuncGen(ExprEmitter):
 def _aligned_alloca(b: ir.IRBuilder, t: ir.Type, align: int) -> ir.Value:
     inst = b.alloca(t)
     inst.align = align
+    inst.type = PTR  # llvmlite types allocas with typed pointers; the module is opaque-pointer
     return inst
 
 

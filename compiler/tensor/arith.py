@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tessera.compiler.tensor import expr as E
-from tessera.compiler.tensor.printer import expr_str
+from tessera.compiler.tensor.printer import expr_key, expr_str
 
 IntRange = tuple[int, int]
 
@@ -42,7 +42,7 @@ class Linear:
         dt = self.dtype
         pos: list[E.Expr] = []
         neg: list[E.Expr] = []
-        for k in sorted(self.terms):
+        for k in sorted(self.terms, key=lambda k: (expr_str(self.atoms[k]), k)):
             c = self.terms[k]
             atom = self.atoms[k]
             mag = abs(c)
@@ -81,7 +81,7 @@ def linear(e: E.Expr) -> Linear:
                 return linear(e.a).scale(int(e.b.value))
             if isinstance(e.a, E.Const):
                 return linear(e.b).scale(int(e.a.value))
-    key = expr_str(e)
+    key = expr_key(e)
     return Linear({key: 1}, {key: e}, 0, dt)
 
 

@@ -24,9 +24,22 @@ def expr_str(e: Any) -> str:
     return _expr(e, 0)
 
 
+_UID = False
+
+
+def expr_key(e: Any) -> str:
+    """Structural text where each variable is also told apart by identity (for arith)."""
+    global _UID
+    _UID = True
+    try:
+        return _expr(e, 0)
+    finally:
+        _UID = False
+
+
 def _expr(e: Any, prec: int) -> str:
     if isinstance(e, E.Var):
-        return e.name
+        return f"{e.name}@{id(e):x}" if _UID else e.name
     if isinstance(e, E.Const):
         return _const(e)
     if isinstance(e, (E.Binary, E.Cmp)) or (isinstance(e, E.Logic) and e.op != "not"):

@@ -34,8 +34,8 @@ def collect_ops(outputs: list[Tensor]) -> list[ComputeOp]:
     return order
 
 
-def _fresh_axis(op_axis: tuple[IterVar, ...]) -> tuple[IterVar, ...]:
-    return tuple(IterVar(Var("int32", iv.name), iv.dom, iv.kind) for iv in op_axis)
+def _fresh_axis(op_axis: tuple[IterVar, ...], suffix: str = "") -> tuple[IterVar, ...]:
+    return tuple(IterVar(Var("int32", iv.name + suffix), iv.dom, iv.kind) for iv in op_axis)
 
 
 def cache_read(sch: Schedule, tensor: Tensor, scope: str, readers: list[Tensor]) -> Tensor:
@@ -87,7 +87,7 @@ def cache_write(sch: Schedule, tensor: Tensor, scope: str) -> Tensor:
         raise ScheduleError(f"stage {st.name}: cache_write scope must be a non-empty string, "
                             f"not {scope!r}")
     old = st.op
-    axis = _fresh_axis(old.axis)
+    axis = _fresh_axis(old.axis, ".c")
     body = substitute(old.body, {a.var: b.var for a, b in zip(old.axis, axis)})
     local = ComputeOp(f"{old.name}.{scope}", axis, body, tag=old.tag, attrs=old.attrs)
     local_t = Tensor(local)

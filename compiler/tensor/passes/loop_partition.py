@@ -12,6 +12,7 @@ from typing import Any
 
 from tessera.compiler.tensor import expr as E
 from tessera.compiler.tensor import stmt as S
+from tessera.compiler.tensor.printer import expr_key
 from tessera.compiler.tensor.arith import IntRange, const_range, linear
 from tessera.compiler.tensor.functor import map_children, walk
 from tessera.compiler.tensor.passes.simplify import simplify
@@ -44,7 +45,7 @@ def _steady(loop: S.For, rng: dict[E.Var, IntRange]) -> tuple[int, int] | None:
             continue
         # normalize to  diff = a - b  with  op in <, <=, >, >=  against 0
         lin = linear(E.Binary(c.a.dtype, "-", c.a, c.b))
-        key = loop.var.name
+        key = expr_key(loop.var)
         coef = lin.terms.get(key, 0)
         if coef == 0 or lin.atoms[key] is not loop.var:
             continue

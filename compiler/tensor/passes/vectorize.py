@@ -12,6 +12,7 @@ from typing import Any
 
 from tessera.compiler.tensor import expr as E
 from tessera.compiler.tensor import stmt as S
+from tessera.compiler.tensor.printer import expr_key
 from tessera.compiler.tensor.arith import linear
 from tessera.compiler.tensor.functor import map_children, walk
 from tessera.compiler.tensor.passes.simplify import simplify_expr
@@ -42,7 +43,7 @@ class _Vectorizer:
         if not any(x is self.var for x in walk(e)):
             return e
         lin = linear(e)
-        key = self.var.name
+        key = expr_key(self.var)
         if key in lin.terms and lin.atoms[key] is self.var:
             coef = lin.terms.pop(key)
             rest = lin.to_expr()

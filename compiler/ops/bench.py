@@ -1,0 +1,210 @@
+"""The operator benchmark behind ``scripts/bench_ops.py`` and ``tessera bench-ops``.
+
+Each case times a Tessera kernel and its reference (numpy/OpenBLAS for matmul, onnxruntime
+for conv2d) in the same run: medians after warm-up, at 1 and 2 threads. Where
+OPENBLAS_CORETYPE or OPENBLAS_L2_SIZE are set, the numpy reference runs in a child process
+with both unset, so OpenBLAS picks its own kernel for this CPU.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import platform
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+OPENBLAS_VARS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+
+
+def median_time(fn: Callable[[], Any], repeat: int, warmup: int = 2,
+                min_time: float = 0.0) -> float:
+    for _ in range(warmup):
+        fn()
+    times = []
+    start = time.perf_counter()
+    while len(times) < repeat or time.perf_counter() - start < min_time:
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+        if len(times) > 10 * repeat:
+            break
+    return float(np.median(times))
+
+
+def paired_medians(fa: Callable[[], Any], fb: Callable[[], Any], repeat: int,
+                   warmup: int = 3) -> tuple[float, float]:
+    """Medians of ``fa`` and ``fb`` timed alternately, so load from other processes on a
+    shared machine hits both alike."""
+    for _ in range(warmup):
+        fa()
+        fb()
+    ta, tb = [], []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fa()
+        t1 = time.perf_counter()
+        fb()
+        t2 = time.perf_counter()
+        ta.append(t1 - t0)
+        tb.append(t2 - t1)
+    return float(np.median(ta)), float(np.median(tb))
+
+
+def blas_info() -> dict[str, Any]:
+    from threadpoolctl import threadpool_info
+
+    for info in threadpool_info():
+        if info.get("user_api") == "blas":
+            return {k: info.get(k) for k in ("internal_api", "version", "architecture",
+                                             "threading_layer", "filepath")}
+    return {}
+
+
+def numpy_matmul_gflops(n: int, threads: int, repeat: int) -> dict[str, Any]:
+    """numpy's matmul at ``threads`` threads, here or (OpenBLAS env vars set) in a child."""
+    if any(v in os.environ for v in OPENBLAS_VARS):
+        env = {k: v for k, v in os.environ.items() if k not in OPENBLAS_VARS}
+        code = ("import json,sys; from tessera.compiler.ops.bench import _numpy_matmul_local;"
+                f"print(json.dumps(_numpy_matmul_local({n}, {threads}, {repeat})))")
+        out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                             text=True, timeout=600, check=True)
+        res: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+        res["env_unset"] = [v for v in OPENBLAS_VARS if v in os.environ]
+        return res
+    return _numpy_matmul_local(n, threads, repeat)
+
+
+def _numpy_matmul_local(n: int, threads: int, repeat: int) -> dict[str, Any]:
+    from threadpoolctl import threadpool_limits
+
+    rng = np.random.default_rng(0)
+    a = rng.random((n, n), dtype=np.float32)
+    b = rng.random((n, n), dtype=np.float32)
+    c = np.empty((n, n), np.float32)
+    with threadpool_limits(limits=threads, user_api="blas"):
+        t = median_time(lambda: np.matmul(a, b, out=c), repeat, warmup=3)
+        info = blas_info()
+    return {"gflops": 2 * n**3 / t / 1e9, "blas": info}
+
+
+def bench_matmul(n: int, threads_list: list[int], repeat: int) -> list[dict[str, Any]]:
+    from tessera.compiler import ops
+    from tessera.compiler import tensor as te
+    from tessera.compiler.codegen import build
+
+    A = te.placeholder((n, n), "float32", "A")
+    B = te.placeholder((n, n), "float32", "B")
+    C = ops.matmul(A, B)
+    kernel = build(ops.schedule_matmul(C), [A, B, C])
+    rng = np.random.default_rng(0)
+    a = rng.random((n, n), dtype=np.float32)
+    b = rng.random((n, n), dtype=np.float32)
+    c = np.zeros((n, n), np.float32)
+    kernel(a, b, c)
+    err = float(np.abs(c - a @ b).max() / max(1.0, float(np.abs(a @ b).max())))
+    ptrs = kernel.check([a, b, c])
+    out = []
+    for th in threads_list:
+        kernel.num_threads = th
+        if any(v in os.environ for v in OPENBLAS_VARS):
+            t = median_time(lambda: kernel.call_unchecked(*ptrs), repeat, warmup=3)
+            ref = numpy_matmul_gflops(n, th, repeat)
+        else:
+            from threadpoolctl import threadpool_limits
+
+            with threadpool_limits(limits=th, user_api="blas"):
+                t, tr = paired_medians(lambda: kernel.call_unchecked(*ptrs),
+                                       lambda: np.matmul(a, b, out=c), repeat)
+                ref = {"gflops": 2 * n**3 / tr / 1e9, "blas": blas_info()}
+        g = 2 * n**3 / t / 1e9
+        out.append({"op": "matmul", "shape": [n, n, n], "dtype": "float32", "threads": th,
+                    "tessera_gflops": round(g, 2), "reference": "numpy",
+                    "reference_gflops": round(ref["gflops"], 2),
+                    "ratio": round(g / ref["gflops"], 3), "max_rel_error": err,
+                    "blas": ref["blas"], **({"env_unset": ref["env_unset"]}
+                                            if "env_unset" in ref else {})})
+    return out
+
+
+def bench_conv2d(shape: tuple[int, int, int, int], cout: int, ksize: int, pad: int,
+                 threads_list: list[int], repeat: int) -> list[dict[str, Any]]:
+    from tessera.compiler.ops.bench_conv import bench_conv2d as run
+
+    return run(shape, cout, ksize, pad, threads_list, repeat)
+
+
+def parallel_launch_us(threads: int) -> float:
+    """Cost of one empty parallel region: parallel minus serial kernel of the same body."""
+    from tessera.compiler import tensor as te
+    from tessera.compiler.codegen import build
+
+    n = max(2, threads)
+    X = te.placeholder((n,), "float32", "X")
+    kernels = []
+    for par in (True, False):
+        Y = te.compute((n,), lambda i: X[i] + 1.0, name="Y")
+        s = te.create_schedule(Y)
+        if par:
+            s[Y].parallel(s[Y].op.axis[0])
+        kernels.append(build(s, [X, Y], name="launch_par" if par else "launch_ser"))
+    x = np.zeros(n, np.float32)
+    y = np.zeros(n, np.float32)
+    kernels[0].num_threads = threads
+    times = []
+    for k in kernels:
+        ptrs = k.check([x, y])
+        times.append(median_time(lambda k=k, ptrs=ptrs: k.call_unchecked(*ptrs), 200, 20))
+    return max(0.0, (times[0] - times[1]) * 1e6)
+
+
+def machine() -> dict[str, Any]:
+    from tessera.runtime.cpu import host_target
+
+    tgt = host_target()
+    flags = [f for f in ("sse4.2", "avx", "avx2", "fma", "avx512f", "avx512bw", "avx512vl")
+             if tgt.has(f)]
+    return {"platform": platform.platform(), "machine": platform.machine(),
+            "cpu": tgt.cpu, "cpu_flags": flags, "cores": os.cpu_count(),
+            "vector_bits": tgt.vector_bits, "python": platform.python_version()}
+
+
+def versions() -> dict[str, str]:
+    import llvmlite
+
+    out = {"numpy": np.__version__, "llvmlite": llvmlite.__version__}
+    try:
+        import onnxruntime
+
+        out["onnxruntime"] = onnxruntime.__version__
+    except ImportError:  # pragma: no cover
+        pass
+    return out
+
+
+def run_benchmark(quick: bool = False, threads_list: list[int] | None = None,
+                  progress: Callable[[str], None] | None = None) -> list[dict[str, Any]]:
+    """All cases; ``quick`` uses the small sizes (about a minute in total)."""
+    say = progress or (lambda m: log.info("%s", m))
+    ths = threads_list or [1, 2]
+    repeat = 5 if quick else 10
+    records: list[dict[str, Any]] = []
+    for n in ((256,) if quick else (512, 1024)):
+        say(f"matmul {n}^3")
+        records += bench_matmul(n, ths, repeat)
+    conv = ((1, 64, 28, 28) if quick else (1, 64, 56, 56))
+    say(f"conv2d {conv} 64x3x3 pad 1")
+    records += bench_conv2d(conv, 64, 3, 1, ths, repeat)
+    say("parallel launch")
+    launch = {str(t): round(parallel_launch_us(t), 2) for t in ths}
+    meta = {"machine": machine(), "versions": versions(), "parallel_launch_us": launch}
+    for r in records:
+        r.update(meta)
+    return records
