@@ -41,7 +41,12 @@ class ImportState:
         args = [self.const_value(i) for i in node.inputs]
         if any(a is None for a in args):
             return None
-        outs = run_kernel(node.op, [a for a in args if a is not None], node.attr_dict)
+        try:
+            outs = run_kernel(node.op, [a for a in args if a is not None], node.attr_dict)
+        except (ValueError, IndexError, TypeError) as err:
+            raise CompileError(
+                f"node '{node.name}' ({node.op}): cannot evaluate on its constant inputs: {err}"
+            ) from None
         for out, value in zip(node.outputs, outs):
             self.folded[out] = value
         return self.folded[name]

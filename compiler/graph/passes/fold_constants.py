@@ -20,7 +20,7 @@ def fold_constants(graph: Graph) -> Graph:
         if node.op not in _NEVER and all(i in constants for i in node.inputs):
             outs = run_kernel(node.op, [constants[i] for i in node.inputs], node.attr_dict)
             for name, value in zip(node.outputs, outs):
-                value = np.ascontiguousarray(value)
+                value = np.array(value, order="C", copy=None)
                 constants[name] = value
                 types[name] = TensorType.of(value)
             continue

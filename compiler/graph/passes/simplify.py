@@ -40,7 +40,7 @@ class Sweep:
         return self.uses.get(value, 0) == 1 and value not in self.graph.outputs
 
     def const(self, name: str, value: np.ndarray) -> str:
-        value = np.ascontiguousarray(value)
+        value = np.array(value, order="C", copy=None)
         self.constants[name] = value
         self.types[name] = TensorType.of(value)
         return name
