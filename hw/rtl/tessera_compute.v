@@ -9,7 +9,8 @@
 // from a bypass register: back-to-back updates of one entry see each other without a stall.
 // Tokens: pop_prev l2c, pop_next s2c before; push_prev c2l, push_next c2s after.
 // Illegal: LOAD of OUT, a micro-op LOAD with padding, an unknown ALU op. Out of range: a
-// window past its buffer, uop_end past the micro-op cache, an index past its buffer.
+// window past its buffer, uop_end past the micro-op cache (even for an empty loop), an index
+// past its buffer (src/wgt only where read: not under reset, not src with use_imm).
 `default_nettype none
 
 module tessera_compute (
@@ -115,7 +116,7 @@ module tessera_compute (
   wire is_loop = is_gemm || is_alu;
   wire loop_empty = iter_out == 14'd0 || iter_in == 14'd0
       || {1'b0, uop_bgn} >= uop_end;
-  wire uop_oor = is_loop && !loop_empty && uop_end > UOP_DEPTH[LOG_UOP_DEPTH:0];
+  wire uop_oor = is_loop && uop_end > UOP_DEPTH[LOG_UOP_DEPTH:0];
 
   // ---------------------------------------------------------------- loop generator (S0)
   reg        loop_q, loop_d;
@@ -145,8 +146,8 @@ module tessera_compute (
   wire [31:0] s_idx = {{(32-UOP_SRC_W){1'b0}}, uop[UOP_SRC_LSB +: UOP_SRC_W]} + s1_q;
   wire [31:0] w_idx = {{(32-UOP_WGT_W){1'b0}}, uop[UOP_WGT_LSB +: UOP_WGT_W]} + w1_q;
   wire idx_oor = v1_q && (d_idx >= ACC_DEPTH
-      || (is_gemm && (s_idx >= INP_DEPTH || w_idx >= WGT_DEPTH))
-      || (is_alu && !use_imm && s_idx >= ACC_DEPTH));
+      || (is_gemm && !reset && (s_idx >= INP_DEPTH || w_idx >= WGT_DEPTH))
+      || (is_alu && !reset && !use_imm && s_idx >= ACC_DEPTH));
   wire s1_ok = v1_q && !idx_oor && !halt_i;
 
   always @* begin

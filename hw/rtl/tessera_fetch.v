@@ -2,7 +2,8 @@
 // and dispatches each, tagged with its index, to the load, compute or store command queue
 // (LOAD of INP/WGT -> load; LOAD of UOP/ACC/OUT, GEMM, ALU, FINISH -> compute; STORE ->
 // store). An unknown opcode or memory type raises ILLEGAL_INSN. After FINISH the rest of the
-// stream is read and dropped. Beats land in a local buffer and a burst is requested only when
+// stream is read and dropped; a stream without FINISH raises ILLEGAL_INSN at index
+// insn_count. Beats land in a local buffer and a burst is requested only when
 // the buffer has room for it, so fetch never holds the shared read channel.
 `default_nettype none
 
@@ -79,6 +80,8 @@ module tessera_fetch (
   wire handle = running && ivalid_q && (finish_q || (!illegal && !target_full));
   wire dispatch = handle && !finish_q;
   wire pop_beat = running && !ivalid_q && !buf_empty;
+  // a stream that ends without FINISH: ILLEGAL_INSN at pc = insn_count
+  wire no_finish = running && left_q == 32'd0 && !finish_q;
   wire [15:0] free = (16'd1 << LOG_BUF) - {{(15-LOG_BUF){1'b0}}, buf_count};
 
   integer k;
@@ -158,11 +161,11 @@ module tessera_fetch (
   assign ld_push_o = dispatch && to_load;
   assign cp_push_o = dispatch && to_compute;
   assign st_push_o = dispatch && to_store;
-  assign done_o = started_q && left_q == 32'd0;
+  assign done_o = started_q && left_q == 32'd0 && finish_q;
   assign pc_o = pc_q;
   assign busy_o = running && left_q != 32'd0 && !(ivalid_q && !finish_q && target_full);
   assign stall_o = running && ivalid_q && !finish_q && target_full;
-  assign err_o = (running && ivalid_q && illegal && !finish_q) || bus_err;
+  assign err_o = (running && ivalid_q && illegal && !finish_q) || no_finish || bus_err;
   assign err_code_o = bus_err ? ERR_BUS_ERROR[2:0] : ERR_ILLEGAL_INSN[2:0];
 endmodule
 

@@ -7,7 +7,7 @@
 // consecutive beats; a narrower one (a 4-byte micro-op on a wider bus) is cut out of a beat,
 // and a row may then start or end mid-beat. Row requests run ahead of the writes, so DRAM
 // latency overlaps. A window past the end of the 2**log_depth_i-entry buffer raises oor_o
-// instead of starting.
+// instead of starting. With x_size or y_size 0 nothing is written, not even the padding.
 `default_nettype none
 
 module tessera_loader #(
@@ -79,8 +79,8 @@ module tessera_loader #(
   wire [33:0] win = ny * nx;
   wire [34:0] win_end = {1'b0, win} + {{(35-SRAM_IDX_W){1'b0}}, sram_base_i};
   wire [34:0] depth = 35'd1 << log_depth_i;
-  wire        oor = start_i && win_end > depth;
-  wire        empty_win = win == 34'd0;
+  wire        empty_win = y_size_i == 16'd0 || x_size_i == 16'd0;
+  wire        oor = start_i && !empty_win && win_end > depth;
 
   // where we are in the window
   wire [16:0] r_rel = r_q - {13'd0, yp0_q};
