@@ -54,4 +54,61 @@ def verify(graph: Graph) -> Graph:
     for out in graph.outputs:
         if out not in defined:
             raise InternalError(f"graph {graph.name}: output '{out}' is never defined")
+    verify_groups(graph)
+    verify_memory(graph)
     return graph
+
+
+def verify_groups(graph: Graph) -> None:
+    """Fused groups partition the nodes, in graph order, with exact inputs and outputs."""
+    if not graph.groups:
+        return
+    order = [n for g in graph.groups for n in g.nodes]
+    if order != [n.name for n in graph.nodes]:
+        raise InternalError(
+            f"graph {graph.name}: fused groups must list every node once, in graph order"
+        )
+    by_name = {n.name: n for n in graph.nodes}
+    consumers = graph.consumers()
+    for g in graph.groups:
+        nodes = [by_name[n] for n in g.nodes]
+        inside = {o for n in nodes for o in n.outputs}
+        ins = {i for n in nodes for i in n.inputs if i not in inside}
+        if set(g.inputs) != ins:
+            raise InternalError(f"group {g.name}: inputs must be {sorted(ins)}, not "
+                                f"{sorted(g.inputs)}")
+        needed = {
+            o for o in inside
+            if o in graph.outputs or any(c.name not in g.nodes for c in consumers.get(o, []))
+        }
+        if set(g.outputs) != needed:
+            raise InternalError(f"group {g.name}: outputs must be {sorted(needed)}, not "
+                                f"{sorted(g.outputs)}")
+        if g.master not in g.nodes:
+            raise InternalError(f"group {g.name}: master {g.master} must be one of its nodes")
+
+
+def verify_memory(graph: Graph) -> None:
+    """No two values that are live at the same time share a planned buffer."""
+    plan = graph.memory
+    if plan is None:
+        return
+    from tessera.compiler.graph.passes.plan_memory import steps_of
+
+    live: dict[int, str] = {}
+    for k, step in enumerate(steps_of(graph)):
+        for out in step.outputs:
+            buf = plan.storage.get(out)
+            if buf is None:
+                continue
+            if buf in live:
+                raise InternalError(
+                    f"memory plan: '{out}' and '{live[buf]}' share buffer {buf} while both live"
+                )
+            if plan.sizes[buf] < graph.types[out].nbytes:
+                raise InternalError(f"memory plan: buffer {buf} is too small for '{out}'")
+            live[buf] = out
+        for dead in plan.free_after[k]:
+            buf = plan.storage.get(dead)
+            if buf is not None and live.get(buf) == dead:
+                del live[buf]

@@ -68,6 +68,14 @@ def _dataflow(graph: Graph) -> nx.DiGraph:
     return g
 
 
+def _edge_pattern(graph: Graph, node: Node, value: str) -> Pattern:
+    """A broadcast op is elementwise with respect to an input of the output's shape (TVM)."""
+    p = op_def(node.op).pattern
+    if p == Pattern.BROADCAST and graph.types[value].shape == graph.types[node.outputs[0]].shape:
+        return Pattern.ELEMWISE
+    return p
+
+
 def _between(g: nx.DiGraph, src: str, dst: str) -> set[str]:
     """Nodes on some path from src to dst, dst excluded, src included."""
     down = nx.descendants(g, src) | {src}
@@ -79,6 +87,18 @@ def fuse_ops(graph: Graph) -> Graph:
     g = _dataflow(graph)
     ipdom = nx.immediate_dominators(g.reverse(copy=False), SINK)
     patterns = {n.name: op_def(n.op).pattern for n in graph.nodes}
+    by_name = {n.name: n for n in graph.nodes}
+    producers = graph.producers()
+
+    def relation(src: str, dom: str) -> Pattern:
+        """The pattern of ``dom`` seen from the region between ``src`` and it: the most
+        complex of its edges coming from that region."""
+        region = _between(g, src, dom)
+        node = by_name[dom]
+        edges = [_edge_pattern(graph, node, i) for i in node.inputs
+                 if i in producers and producers[i].name in region]
+        return max(edges, default=patterns[dom])
+
     uf = _UnionFind([n.name for n in graph.nodes], patterns)
 
     def path_ok(src: str, dst: str, inner: Callable[[Pattern], bool],
@@ -109,7 +129,7 @@ def fuse_ops(graph: Graph) -> Graph:
             kind = uf.pattern[root]
             if kind == Pattern.OPAQUE or uf.find(dom) == root:
                 continue
-            dom_op = patterns[dom]
+            dom_op = relation(name, dom)
             nodes: set[str] | None = None
             if phase == 2:
                 if kind <= inj and uf.pattern[uf.find(dom)] <= inj:
