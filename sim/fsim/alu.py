@@ -27,7 +27,7 @@ from __future__ import annotations
 import numpy as np
 
 from tessera.hw import isa as I
-from tessera.sim.fsim.loops import LoopNest, Operand
+from tessera.sim.fsim.loops import LoopNest, Operand, cached
 from tessera.sim.fsim.state import FSimState
 
 _MASK32 = np.uint64(0xFFFFFFFF)
@@ -105,21 +105,31 @@ def _step(state: FSimState, insn: I.AluInsn, d: np.ndarray, s: np.ndarray | None
     state.out[d] = new.astype(np.int8)
 
 
-def alu(state: FSimState, pc: int, insn: I.AluInsn) -> None:
-    """Execute one ALU instruction on ``state``."""
+def _plan(
+    state: FSimState, pc: int, insn: I.AluInsn
+) -> list[tuple[np.ndarray, np.ndarray | None]]:
+    """(dst, src) index arrays per wave of each chunk, in execution order."""
     nest = LoopNest(state, pc, insn, operands(state, insn))
+    steps: list[tuple[np.ndarray, np.ndarray | None]] = []
     for idx in nest.chunks():
         d = idx["dst"]
-        if insn.reset:
-            state.acc[d] = 0
-            state.out[d] = 0
-            continue
-        s = None if insn.use_imm else idx["src"]
-        if _hazard_free(d, s, state.cfg.acc_depth):
-            _step(state, insn, d, s)
+        s = None if (insn.use_imm or insn.reset) else idx["src"]
+        if insn.reset or _hazard_free(d, s, state.cfg.acc_depth):
+            steps.append((d, s))
             continue
         level = _waves(d, s)
         order = np.argsort(level, kind="stable")
         bounds = np.flatnonzero(np.diff(level[order])) + 1
         for part in np.split(order, bounds):
-            _step(state, insn, d[part], None if s is None else s[part])
+            steps.append((d[part], None if s is None else s[part]))
+    return steps
+
+
+def alu(state: FSimState, pc: int, insn: I.AluInsn) -> None:
+    """Execute one ALU instruction on ``state``."""
+    for d, s in cached(state, insn, lambda: _plan(state, pc, insn)):
+        if insn.reset:
+            state.acc[d] = 0
+            state.out[d] = 0
+        else:
+            _step(state, insn, d, s)

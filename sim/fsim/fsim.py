@@ -17,6 +17,7 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from tessera.hw import isa as I
 from tessera.hw.config import INSN_BITS, HwConfig
@@ -112,6 +113,11 @@ class FSim:
             alu.alu(self.state, pc, insn)
 
 
+@lru_cache(maxsize=1 << 16)
+def _decode(word: int, cfg: HwConfig) -> I.Insn:
+    return I.decode(word, cfg)  # programs repeat words a lot: decode each once
+
+
 def decode_program(raw: bytes, cfg: HwConfig) -> list[I.Insn]:
     """Decode an instruction stream; a word that does not decode is an illegal instruction
     naming its index."""
@@ -123,7 +129,7 @@ def decode_program(raw: bytes, cfg: HwConfig) -> list[I.Insn]:
     for pc in range(len(raw) // INSN_BYTES):
         word = int.from_bytes(raw[pc * INSN_BYTES : (pc + 1) * INSN_BYTES], "little")
         try:
-            out.append(I.decode(word, cfg))
+            out.append(_decode(word, cfg))
         except EncodingError as err:
             raise IllegalInsnError(f"instruction {pc}: {err}", pc) from None
     return out

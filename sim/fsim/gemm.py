@@ -17,10 +17,12 @@ before wrapping back to int32. The result is bit-identical to the sequential def
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from tessera.hw import isa as I
-from tessera.sim.fsim.loops import LoopNest, Operand
+from tessera.sim.fsim.loops import LoopNest, Operand, cached
 from tessera.sim.fsim.state import FSimState
 
 EXACT_F32_BLOCK_IN = 1024
@@ -37,30 +39,50 @@ def operands(state: FSimState, insn: I.GemmInsn) -> list[Operand]:
     return ops
 
 
-def gemm(state: FSimState, pc: int, insn: I.GemmInsn) -> None:
-    """Execute one GEMM instruction on ``state``."""
+@dataclass(frozen=True)
+class _Chunk:
+    """One chunk of iterations, permuted so that equal destinations are adjacent."""
+
+    src: np.ndarray     # input index per iteration (sorted by destination)
+    wgt: np.ndarray     # weight index per iteration (sorted by destination)
+    starts: np.ndarray | None  # first iteration of each destination run; None if all distinct
+    dst: np.ndarray     # the distinct destinations, in run order
+
+
+def _plan(state: FSimState, pc: int, insn: I.GemmInsn) -> list[_Chunk | np.ndarray]:
     nest = LoopNest(state, pc, insn, operands(state, insn))
-    acc, out = state.acc, state.out
+    if insn.reset:
+        return [np.unique(idx["dst"]) for idx in nest.chunks()]
+    out: list[_Chunk | np.ndarray] = []
     for idx in nest.chunks():
         d = idx["dst"]
-        if insn.reset:
-            acc[d] = 0
-            out[d] = 0
+        order = np.argsort(d, kind="stable")
+        ds = d[order]
+        starts = np.flatnonzero(np.r_[True, ds[1:] != ds[:-1]])
+        distinct = len(starts) == len(ds)
+        out.append(_Chunk(idx["src"][order], idx["wgt"][order], None if distinct else starts,
+                          ds[starts]))
+    return out
+
+
+def gemm(state: FSimState, pc: int, insn: I.GemmInsn) -> None:
+    """Execute one GEMM instruction on ``state``."""
+    acc, out = state.acc, state.out
+    for chunk in cached(state, insn, lambda: _plan(state, pc, insn)):
+        if isinstance(chunk, np.ndarray):  # reset
+            acc[chunk] = 0
+            out[chunk] = 0
             continue
         if state.cfg.block_in <= EXACT_F32_BLOCK_IN:
-            prod = np.einsum("nbk,nok->nbo", state.inp_f[idx["src"]], state.wgt_f[idx["wgt"]])
+            prod = np.einsum("nbk,nok->nbo", state.inp_f[chunk.src], state.wgt_f[chunk.wgt])
             prod64 = prod.astype(np.int64)
         else:  # pragma: no cover - no shipped configuration is this wide
             prod64 = np.einsum(
                 "nbk,nok->nbo",
-                state.inp[idx["src"]].astype(np.int64),
-                state.wgt[idx["wgt"]].astype(np.int64),
+                state.inp[chunk.src].astype(np.int64),
+                state.wgt[chunk.wgt].astype(np.int64),
             )
-        order = np.argsort(d, kind="stable")
-        ds = d[order]
-        starts = np.flatnonzero(np.r_[True, ds[1:] != ds[:-1]])
-        sums = np.add.reduceat(prod64[order], starts, axis=0)
-        dst = ds[starts]
-        new = (acc[dst].astype(np.int64) + sums).astype(np.int32)
-        acc[dst] = new
-        out[dst] = new.astype(np.int8)
+        sums = prod64 if chunk.starts is None else np.add.reduceat(prod64, chunk.starts, axis=0)
+        new = (acc[chunk.dst].astype(np.int64) + sums).astype(np.int32)
+        acc[chunk.dst] = new
+        out[chunk.dst] = new.astype(np.int8)

@@ -14,18 +14,23 @@ first iteration (in loop order) that produced it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import TypeAlias
+from functools import lru_cache
+from typing import TypeAlias, TypeVar
 
 import numpy as np
 
 from tessera.hw import isa as I
+from tessera.hw.config import HwConfig
 from tessera.sim.fsim.describe import where
 from tessera.sim.fsim.errors import OutOfRangeError
 from tessera.sim.fsim.state import FSimState
 
 CHUNK = 1 << 16  # iterations gathered at once; bounds the working set of a huge instruction
+PLAN_LIMIT = 1 << 20  # instructions with more iterations are not cached
+PLAN_CACHE = 512  # cached plans per simulator (the cache is cleared when full)
+T = TypeVar("T")
 
 LoopInsn: TypeAlias = I.GemmInsn | I.AluInsn
 
@@ -33,6 +38,25 @@ LoopInsn: TypeAlias = I.GemmInsn | I.AluInsn
 def iterations(insn: LoopInsn) -> int:
     """How many (o, i, u) iterations ``insn`` runs."""
     return insn.iter_out * insn.iter_in * max(0, insn.uop_end - insn.uop_bgn)
+
+
+@lru_cache(maxsize=16)
+def _uop_layout(cfg: HwConfig) -> list[I.Field]:
+    return I.uop_layout(cfg)
+
+
+def cached(state: FSimState, insn: LoopInsn, build: Callable[[], T]) -> T:
+    """``build()``, cached per (instruction, micro-op cache version): repeated instructions
+    (the same kernel on the same micro-ops) skip index generation and range checks."""
+    hit = state.plans.get(insn)
+    if hit is not None and hit[0] == state.uop_version:
+        return hit[1]
+    value = build()
+    if iterations(insn) <= PLAN_LIMIT:
+        if len(state.plans) >= PLAN_CACHE:
+            state.plans.clear()
+        state.plans[insn] = (state.uop_version, value)
+    return value
 
 
 @dataclass(frozen=True)
@@ -62,7 +86,7 @@ class LoopNest:
         self.n = iterations(insn)
         words = state.uop[insn.uop_bgn : insn.uop_bgn + self.nu].astype(np.int64)
         self.fields = {
-            f.name: (words >> f.lsb) & ((1 << f.width) - 1) for f in I.uop_layout(cfg)
+            f.name: (words >> f.lsb) & ((1 << f.width) - 1) for f in _uop_layout(cfg)
         }
         self.operands = operands
         if self.n:

@@ -10,7 +10,9 @@ All of it is plain numpy, so tests (and the RTL scoreboard) can read it directly
 - ``out``: ``int8[acc_depth, batch, block_out]``.
 
 The GEMM path keeps float32 mirrors of ``inp`` and ``wgt`` (exact: every int8 value is a
-float32 value); write those two buffers through ``write`` so the mirrors stay in step.
+float32 value), and GEMM/ALU cache their index plans per micro-op cache version: write
+``inp``, ``wgt`` and ``uop`` through ``write`` (or call ``touch`` after writing them directly)
+so that both stay in step.
 """
 
 from __future__ import annotations
@@ -52,6 +54,10 @@ class FSimState:
         }
         self.inp_f = np.zeros(self.buffers["inp"].shape, dtype=np.float32)
         self.wgt_f = np.zeros(self.buffers["wgt"].shape, dtype=np.float32)
+        # Bumped whenever the micro-op cache changes; GEMM/ALU index plans are cached per
+        # (instruction, uop_version) in ``plans``.
+        self.uop_version = 0
+        self.plans: dict[object, tuple[int, object]] = {}
 
     @property
     def uop(self) -> np.ndarray:
@@ -82,6 +88,14 @@ class FSimState:
             self.inp_f[start:end] = data
         elif kind == "wgt":
             self.wgt_f[start:end] = data
+        elif kind == "uop":
+            self.uop_version += 1
+
+    def touch(self) -> None:
+        """Resynchronize after writing ``inp``, ``wgt`` or ``uop`` directly."""
+        self.inp_f[...] = self.inp
+        self.wgt_f[...] = self.wgt
+        self.uop_version += 1
 
     def dram_entries(self, kind: str) -> np.ndarray:
         """DRAM viewed as whole entries of ``kind``: shape (n, entry_bytes), uint8."""
@@ -95,3 +109,4 @@ class FSimState:
             buf[...] = 0
         self.inp_f[...] = 0
         self.wgt_f[...] = 0
+        self.uop_version += 1
