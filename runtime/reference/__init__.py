@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from tessera.runtime.reference import elementwise, nn, pool, resize, shape
+from tessera.runtime.reference import elementwise, nn, pool, quantized, resize, shape
 from tessera.runtime.reference.common import Kernel
 
 KERNELS: dict[str, Kernel] = {
@@ -25,6 +25,7 @@ KERNELS: dict[str, Kernel] = {
     **pool.KERNELS,
     **shape.KERNELS,
     **resize.KERNELS,
+    **quantized.KERNELS,
 }
 
 
