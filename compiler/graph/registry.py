@@ -9,6 +9,7 @@ from functools import partial
 from typing import Any
 
 from tessera.compiler.errors import CompileError, InternalError
+from tessera.compiler.graph import accel_ops as Q
 from tessera.compiler.graph import shapes as S
 from tessera.compiler.graph.ir import Node, TensorType
 from tessera.compiler.graph.pattern import Pattern
@@ -69,6 +70,10 @@ def _table() -> dict[str, OpDef]:
     add(["ArgMax", "ArgMin"], P.OPAQUE, S.arg_reduce)
     add(["Resize"], P.INJECTIVE, S.resize)
     add(["ConstantOfShape"], P.OPAQUE, S.constant_of_shape)
+    add(["QConv2d"], P.OPAQUE, Q.qconv2d)
+    add(["QDense"], P.OPAQUE, Q.qdense)
+    add(["AccelPack"], P.OPAQUE, Q.accel_pack)
+    add(["AccelUnpack"], P.OPAQUE, Q.accel_unpack)
     for name in INJECTIVE_OPS:
         t[name] = OpDef(name, P.INJECTIVE, partial(S.by_evaluation, op=name))
     missing = sorted(set(t) - set(KERNELS))
