@@ -155,12 +155,13 @@ class ExprEmitter:
                                    f"not {e.op}")
         a, b = self.expr(e.a), self.expr(e.b)
         unsigned = E.scalar_of(dt) in ("uint8", "bool")
+        flags = ["nsw"] if E.scalar_of(dt) in ("int32", "int64") else []
         if e.op == "+":
-            return self.b.add(a, b)
+            return self.b.add(a, b, flags=flags)
         if e.op == "-":
-            return self.b.sub(a, b)
+            return self.b.sub(a, b, flags=flags)
         if e.op == "*":
-            return self.b.mul(a, b)
+            return self.b.mul(a, b, flags=flags)
         if e.op in ("min", "max"):
             cmp = self.b.icmp_unsigned if unsigned else self.b.icmp_signed
             return self.b.select(cmp("<" if e.op == "min" else ">", a, b), a, b)

@@ -139,6 +139,10 @@ def eval_interval(e: E.Expr, relax: dict[E.Var, Interval]) -> Interval | None:
     """Inclusive symbolic [lo, hi] of ``e`` when each var in ``relax`` spans its interval."""
     if isinstance(e, E.Const):
         return (e, e)
+    from tessera.compiler.tensor.functor import walk
+
+    if not any(isinstance(n, E.Var) and n in relax for n in walk(e)):
+        return (e, e)
     if isinstance(e, E.Var):
         return relax.get(e, (e, e))
     if not isinstance(e, E.Binary) or not _is_index(e.dtype):

@@ -1,0 +1,109 @@
+"""2-D convolution in NCHW, its default CPU schedule, and the blocked NCHW[x]c variant.
+
+NCHW schedule (direct convolution, the matmul micro-kernel in disguise): a tile of
+``oc_block`` output channels by ``x_block`` output columns stays in vector registers
+(a local accumulator, unrolled over channels, vectorized over columns) while the loops over
+input channels and the kernel window run outside it; the weight is broadcast, the input
+row loaded as a vector. Rows and channel blocks are fused and run in parallel.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from tessera.compiler.errors import CompileError
+from tessera.compiler.ops.pad import pad as pad_op
+from tessera.compiler.tensor import expr as E
+from tessera.compiler.tensor import tensor as T
+from tessera.compiler.tensor.schedule import Schedule, create_schedule, op_inputs
+from tessera.runtime.cpu import host_target
+
+
+def _pair(v: int | Sequence[int], what: str) -> tuple[int, int]:
+    if isinstance(v, int):
+        return v, v
+    if len(v) != 2:
+        raise CompileError(f"conv2d: {what} must be an int or a pair, not {v!r}")
+    return int(v[0]), int(v[1])
+
+
+def conv2d_nchw(data: T.Tensor, weight: T.Tensor, stride: int | Sequence[int] = 1,
+                padding: int | Sequence[int] = 0, dilation: int | Sequence[int] = 1,
+                name: str = "conv2d") -> T.Tensor:
+    """``out[n, o, y, x] = sum(data[n, c, y*s + ry*d, x*s + rx*d] * weight[o, c, ry, rx])``."""
+    if data.ndim != 4 or weight.ndim != 4:
+        raise CompileError(f"conv2d: data and weight must be 4-D, not {data.shape} and "
+                           f"{weight.shape}")
+    n, c, h, w = data.shape
+    o, c2, kh, kw = weight.shape
+    if c != c2:
+        raise CompileError(f"conv2d: weight must have {c} input channels, not {c2}")
+    if data.dtype != weight.dtype:
+        raise CompileError(f"conv2d: weight must have data's dtype {data.dtype}, not "
+                           f"{weight.dtype}")
+    (sh, sw), (ph, pw), (dh, dw) = (_pair(stride, "stride"), _pair(padding, "padding"),
+                                    _pair(dilation, "dilation"))
+    oh = (h + 2 * ph - (kh - 1) * dh - 1) // sh + 1
+    ow = (w + 2 * pw - (kw - 1) * dw - 1) // sw + 1
+    if oh < 1 or ow < 1:
+        raise CompileError(f"conv2d: output must be at least 1x1, not {oh}x{ow}")
+    src = pad_op(data, (0, 0, ph, pw), name=name + "_pad") if ph or pw else data
+    acc = "int32" if data.dtype in ("int8", "uint8") else data.dtype
+    rc = T.reduce_axis(c, "rc")
+    ry = T.reduce_axis(kh, "ry")
+    rx = T.reduce_axis(kw, "rx")
+
+    def body(nn: E.Var, oc: E.Var, y: E.Var, x: E.Var) -> E.Expr:
+        a = E.cast(acc, src[nn, rc, y * sh + ry * dh, x * sw + rx * dw])
+        return T.sum(a * E.cast(acc, weight[oc, rc, ry, rx]), axis=[rc, ry, rx])
+
+    return T.compute((n, o, oh, ow), body, name=name, tag="conv2d_nchw",
+                     attrs={"stride": (sh, sw)})
+
+
+def _block(n: int, limit: int) -> int:
+    """The largest divisor of ``n`` not above ``limit`` (at least 1)."""
+    return max(d for d in range(1, min(n, limit) + 1) if n % d == 0)
+
+
+def conv_tile(ow: int, o: int, lanes: int, accumulators: int = 16) -> tuple[int, int]:
+    """(x block, output-channel block): the widest power-of-two vector (up to two native
+    vectors) dividing the output width, and enough channels for ~16 vector accumulators."""
+    xb = next((w for w in (2 * lanes, lanes, lanes // 2, lanes // 4) if w >= 4 and ow % w == 0),
+              0)
+    if xb == 0:
+        xb = ow if ow <= 2 * lanes else lanes
+    nvec = max(1, -(-xb // lanes))
+    ob = _block(o, max(1, accumulators // nvec))
+    return xb, ob
+
+
+def schedule_conv2d_nchw(out: T.Tensor, sch: Schedule | None = None) -> Schedule:
+    s = sch or create_schedule(out)
+    lanes = host_target().vector_lanes(32)
+    for t in op_inputs(out.op):
+        if getattr(t.op, "tag", "") == "pad":
+            st = s[t]
+            n_, c_, y_, x_ = st.op.axis
+            st.parallel(st.fuse(n_, c_))
+            st.vectorize(x_) if t.shape[3] <= 4096 else None
+    _, o, oh, ow = out.shape
+    xb, ob = conv_tile(ow, o, lanes)
+    local = s.cache_write(out, "local")
+    st = s[out]
+    n, oc, y, x = st.op.axis
+    oco, oci = st.split(oc, factor=ob)
+    xo, xi = st.split(x, factor=xb)
+    st.reorder(n, oco, y, xo, oci, xi)
+    st.unroll(oci)
+    st.vectorize(xi)
+    outer = st.fuse(st.fuse(n, oco), y)
+    st.parallel(outer)
+    s[local].compute_at(st, xo)
+    lc = s[local]
+    ln, lo, ly, lx = lc.op.axis
+    rc, ry, rx = lc.op.reduce_axis
+    lc.reorder(ln, ly, rc, ry, rx, lo, lx)
+    lc.unroll(lo)
+    lc.vectorize(lx)
+    return s
