@@ -65,29 +65,43 @@ def accelerator_design(cfg: HwConfig) -> DesignSources:
     return design
 
 
-def check_outcome(device: str, program: Program, status: str, registers: Mapping[str, int],
+class RtlRunError(DeviceError):
+    """The design stopped in its error state: ``code`` (``regmap.ErrorCode``), ``pc`` (the
+    failing instruction, ERROR_PC) and ``cycles`` tell where."""
+
+    def __init__(self, message: str, code: regmap.ErrorCode | int, pc: int, cycles: int):
+        super().__init__(message)
+        self.code = code
+        self.pc = pc
+        self.cycles = cycles
+
+
+def check_outcome(device: str, name: str, status: str, registers: Mapping[str, int],
                   max_cycles: int, timeout_s: float) -> None:
     """Raise the DeviceError that ``status`` calls for (shared by rtl and rtl-fast)."""
     if status == "done":
         return
     if status == "error":
-        code = registers.get("status", 0)
+        raw = registers.get("status", 0)
+        code: regmap.ErrorCode | int
         try:
-            name = regmap.ErrorCode(code).name
+            code = regmap.ErrorCode(raw)
+            what = code.name
         except ValueError:
-            name = f"unknown error code {code}"
-        raise DeviceError(
-            f"{device}: program {program.name!r} stopped with {name} at instruction "
-            f"{registers.get('error_pc', 0)} after {registers.get('cycles', 0)} cycles"
+            code, what = raw, f"unknown error code {raw}"
+        pc, cycles = registers.get("error_pc", 0), registers.get("cycles", 0)
+        raise RtlRunError(
+            f"{device}: program {name!r} stopped with {what} at instruction {pc} after "
+            f"{cycles} cycles", code, pc, cycles,
         )
     if status == "cycle_limit":
         raise DeviceError(
-            f"{device}: program {program.name!r} must finish within {max_cycles} cycles, "
+            f"{device}: program {name!r} must finish within {max_cycles} cycles, "
             "but was still running"
         )
     if status == "timeout":
         raise DeviceError(
-            f"{device}: program {program.name!r} must finish within {timeout_s:.0f} s of "
+            f"{device}: program {name!r} must finish within {timeout_s:.0f} s of "
             "wall-clock time, but was still running"
         )
     raise DeviceError(f"{device}: the control interface stopped answering ({status})")
@@ -147,6 +161,22 @@ class RtlDevice(Device):
     def run(self, program: Program, **options: Any) -> RunResult:
         """Run ``program``. Options: ``waves`` ("vcd", "fst" or None), ``max_cycles``,
         ``timeout_s``, ``watchdog`` (cycles without progress before the error state)."""
+        if program.cfg != self.cfg:
+            raise DeviceError(
+                f"{self.name}: program {program.name!r} must be built for configuration "
+                f"{self.cfg.name!r}, not {program.cfg.name!r}"
+            )
+        raw = program.to_bytes()
+        buf = self.alloc(len(raw))
+        try:
+            self.write_dram(buf.addr, raw)
+            return self.run_from_dram(buf.addr, len(raw) // 16, name=program.name, **options)
+        finally:
+            self.free(buf)
+
+    def run_from_dram(self, insn_addr: int, insn_count: int, name: str = "program",
+                      **options: Any) -> RunResult:
+        """Run the ``insn_count`` instructions already in DRAM at ``insn_addr``."""
         from tessera.sim.rtl_job import Job
         from tessera.sim.rtl_runner import run_job
         from tessera.sim.verilator import build_cocotb
@@ -154,11 +184,6 @@ class RtlDevice(Device):
         unknown = sorted(set(options) - {"waves", "max_cycles", "timeout_s", "watchdog"})
         if unknown:
             raise DeviceError(f"{self.name}: unknown run option(s) {unknown}")
-        if program.cfg != self.cfg:
-            raise DeviceError(
-                f"{self.name}: program {program.name!r} must be built for configuration "
-                f"{self.cfg.name!r}, not {program.cfg.name!r}"
-            )
         waves = options.get("waves")
         max_cycles = int(options.get("max_cycles", self.max_cycles))
         timeout_s = float(options.get("timeout_s", self.timeout_s))
@@ -167,41 +192,32 @@ class RtlDevice(Device):
             build = build_cocotb(self.design, waves=waves)
         except SimBuildError as err:
             raise DeviceError(f"{self.name}: {err}") from None
-        raw = program.to_bytes()
-        buf = self.alloc(len(raw))
+        job = Job(
+            cfg=self.cfg.to_dict(), dram_bytes=self.dram_bytes,
+            read_latency=self.cfg.dram_read_latency, write_latency=self.cfg.dram_write_latency,
+            insn_addr=insn_addr, insn_count=insn_count, max_cycles=max_cycles,
+            timeout_s=timeout_s, watchdog=options.get("watchdog"), scoreboard=self.scoreboard,
+        )
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        job_dir = Path(tempfile.mkdtemp(prefix=f"{name}-", dir=self.workdir))
+        pages = {
+            p * PAGE: self._dram[p * PAGE : (p + 1) * PAGE].tobytes()
+            for p in sorted(self._touched)
+        }
         try:
-            self.write_dram(buf.addr, raw)
-            job = Job(
-                cfg=self.cfg.to_dict(), dram_bytes=self.dram_bytes,
-                read_latency=self.cfg.dram_read_latency,
-                write_latency=self.cfg.dram_write_latency,
-                insn_addr=buf.addr, insn_count=len(program.insns), max_cycles=max_cycles,
-                timeout_s=timeout_s, watchdog=options.get("watchdog"),
-                scoreboard=self.scoreboard,
-            )
-            self.workdir.mkdir(parents=True, exist_ok=True)
-            job_dir = Path(tempfile.mkdtemp(prefix=f"{program.name}-", dir=self.workdir))
-            pages = {
-                p * PAGE: self._dram[p * PAGE : (p + 1) * PAGE].tobytes()
-                for p in sorted(self._touched)
-            }
-            try:
-                result = run_job(build, job, pages, job_dir, timeout_s + 60.0,
-                                 pythonpath=self.pythonpath)
-            except SimBuildError as err:
-                raise DeviceError(f"{self.name}: {err}") from None
-            for addr, data in result.written.items():
-                self._dram[addr : addr + len(data)] = np.frombuffer(data, dtype=np.uint8)
-                self._touched.add(addr // PAGE)
-        finally:
-            self.free(buf)
+            result = run_job(build, job, pages, job_dir, timeout_s + 60.0,
+                             pythonpath=self.pythonpath)
+        except SimBuildError as err:
+            raise DeviceError(f"{self.name}: {err}") from None
+        for addr, data in result.written.items():
+            self._dram[addr : addr + len(data)] = np.frombuffer(data, dtype=np.uint8)
+            self._touched.add(addr // PAGE)
         waveform = None
         if waves is not None:
             waveform = job_dir / ("dump.fst" if waves == "fst" else "dump.vcd")
         else:
             shutil.rmtree(job_dir, ignore_errors=True)
-        check_outcome(self.name, program, result.status, result.registers, max_cycles,
-                      timeout_s)
+        check_outcome(self.name, name, result.status, result.registers, max_cycles, timeout_s)
         return RunResult(
             cycles=int(result.registers["cycles"]),
             counters=counters_of(result.registers),

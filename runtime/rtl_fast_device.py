@@ -162,6 +162,22 @@ class RtlFastDevice(Device):
     def run(self, program: Program, **options: Any) -> RunResult:
         """Run ``program``. Options: ``max_cycles``, ``timeout_s``, ``watchdog``; ``waves`` is
         accepted only when it matches the device's (tracing is chosen at construction)."""
+        if program.cfg != self.cfg:
+            raise DeviceError(
+                f"{self.name}: program {program.name!r} must be built for configuration "
+                f"{self.cfg.name!r}, not {program.cfg.name!r}"
+            )
+        raw = program.to_bytes()
+        buf = self.alloc(len(raw))
+        try:
+            self.write_dram(buf.addr, raw)
+            return self.run_from_dram(buf.addr, len(raw) // 16, name=program.name, **options)
+        finally:
+            self.free(buf)
+
+    def run_from_dram(self, insn_addr: int, insn_count: int, name: str = "program",
+                      **options: Any) -> RunResult:
+        """Run the ``insn_count`` instructions already in DRAM at ``insn_addr``."""
         unknown = sorted(set(options) - {"waves", "max_cycles", "timeout_s", "watchdog"})
         if unknown:
             raise DeviceError(f"{self.name}: unknown run option(s) {unknown}")
@@ -170,36 +186,25 @@ class RtlFastDevice(Device):
                 f"{self.name}: waves must be chosen when the device is created "
                 f"(RtlFastDevice(waves='vcd')), not per run ({options['waves']!r})"
             )
-        if program.cfg != self.cfg:
-            raise DeviceError(
-                f"{self.name}: program {program.name!r} must be built for configuration "
-                f"{self.cfg.name!r}, not {program.cfg.name!r}"
-            )
         max_cycles = int(options.get("max_cycles", self.max_cycles))
         timeout_s = float(options.get("timeout_s", self.timeout_s))
         started = time.monotonic()
-        raw = program.to_bytes()
-        buf = self.alloc(len(raw))
-        try:
-            self.write_dram(buf.addr, raw)
-            handle = self._handle()
-            self._lib.th_reset(handle, RESET_CYCLES)
-            self._write_reg(regmap.INSN_ADDR, buf.addr)
-            self._write_reg(regmap.INSN_COUNT, len(program.insns))
-            if options.get("watchdog") is not None:
-                self._write_reg(regmap.WATCHDOG, int(options["watchdog"]))
-            self._write_reg(regmap.CTRL, regmap.CTRL_START)
-            sim_cycles = ctypes.c_uint64(0)
-            sim_started = time.monotonic()
-            rc = self._lib.th_run(handle, regmap.CTRL, regmap.CTRL_DONE, regmap.CTRL_ERROR,
-                                  max_cycles, POLL_CYCLES, timeout_s, ctypes.byref(sim_cycles))
-            sim_wall = time.monotonic() - sim_started
-            registers = {name: self.read_reg(addr) for name, addr in regmap.COUNTERS.items()}
-            registers["status"] = self.read_reg(regmap.STATUS)
-            registers["error_pc"] = self.read_reg(regmap.ERROR_PC)
-        finally:
-            self.free(buf)
-        check_outcome(self.name, program, _STATUS.get(rc, str(rc)), registers, max_cycles,
+        handle = self._handle()
+        self._lib.th_reset(handle, RESET_CYCLES)
+        self._write_reg(regmap.INSN_ADDR, insn_addr)
+        self._write_reg(regmap.INSN_COUNT, insn_count)
+        if options.get("watchdog") is not None:
+            self._write_reg(regmap.WATCHDOG, int(options["watchdog"]))
+        self._write_reg(regmap.CTRL, regmap.CTRL_START)
+        sim_cycles = ctypes.c_uint64(0)
+        sim_started = time.monotonic()
+        rc = self._lib.th_run(handle, regmap.CTRL, regmap.CTRL_DONE, regmap.CTRL_ERROR,
+                              max_cycles, POLL_CYCLES, timeout_s, ctypes.byref(sim_cycles))
+        sim_wall = time.monotonic() - sim_started
+        registers = {reg: self.read_reg(addr) for reg, addr in regmap.COUNTERS.items()}
+        registers["status"] = self.read_reg(regmap.STATUS)
+        registers["error_pc"] = self.read_reg(regmap.ERROR_PC)
+        check_outcome(self.name, name, _STATUS.get(rc, str(rc)), registers, max_cycles,
                       timeout_s)
         return RunResult(
             cycles=int(registers["cycles"]),
