@@ -187,3 +187,23 @@ def test_reset_does_not_check_operands_it_does_not_read() -> None:
     run(sim, [I.GemmInsn(reset=True, uop_end=1, iter_in=4, src_factor_in=100,
                          wgt_factor_in=100)])
     assert np.all(sim.state.acc[3] == 0)
+
+
+def test_cached_plans_follow_the_micro_op_cache() -> None:
+    """The same GEMM after a LOAD UOP uses the new micro-ops (plans are per uop version)."""
+    cfg = SMALL
+    sim = _setup(cfg, 7)
+    gemm = I.GemmInsn(reset=False, uop_end=1, iter_out=2, dst_factor_out=1)
+    put(sim, 0x100, np.array([I.encode_uop(I.Uop(dst=300, src=1, wgt=2), cfg)], "<u4"))
+    load = I.MemInsn(mem_type=I.MemType.UOP, dram_base=0x100 // 4)
+    ref = _reference_of(sim)
+    prog = [gemm, load, gemm, gemm]
+    run(sim, prog)
+    ref.run(prog)
+    assert np.array_equal(sim.state.acc, ref.buf["acc"])
+    sim.state.uop[0] = I.encode_uop(I.Uop(dst=400), cfg)  # a direct write, then touch()
+    sim.state.touch()
+    ref.buf["uop"][0] = sim.state.uop[0]
+    run(sim, [gemm])
+    ref.run([gemm])
+    assert np.array_equal(sim.state.acc, ref.buf["acc"])
