@@ -76,6 +76,7 @@ module tessera_axil_slave (
   reg [31:0] read_value;
   integer k;
   always @* begin
+    k = 0;
     read_value = 32'd0;
     case (s_axil_araddr)
       REG_CTRL[7:0]:       read_value = {29'd0, ctrl_i};

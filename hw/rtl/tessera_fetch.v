@@ -86,6 +86,7 @@ module tessera_fetch (
 
   integer k;
   always @* begin
+    k = 0;
     insn_d = insn_q;
     icnt_d = icnt_q;
     ivalid_d = ivalid_q;

@@ -117,7 +117,9 @@ module tessera_loader #(
   wire d_hs = d_valid_i && d_ready && active_q && !halt_i;
   wire req_hs = rq_active_q && !halt_i && req_ready_i;
 
+  integer j;
   always @* begin
+    j = 0;
     active_d = active_q;
     r_d = r_q;
     c_d = c_q;
@@ -164,8 +166,8 @@ module tessera_loader #(
     // whole entries gathered from beats
     if (consume && !split) efull_d = 1'b0;
     if (d_hs && !split) begin
-      for (k = 0; k < MAX_BEATS; k = k + 1)
-        if (ecnt_q == k[7:0]) ent_d[k*BUS_BITS +: BUS_BITS] = d_data_i;
+      for (j = 0; j < MAX_BEATS; j = j + 1)
+        if (ecnt_q == j[7:0]) ent_d[j*BUS_BITS +: BUS_BITS] = d_data_i;
       if (ecnt_q == bpe_last) begin
         ecnt_d = 8'd0;
         efull_d = 1'b1;
