@@ -50,3 +50,10 @@ def echo_reference(job: object) -> dict[int, bytes]:
         page = image.get(addr & ~0xFFF, bytes(4096))
         data.append(page[addr & 0xFFF])
     return {insn_addr + count * INSN_BYTES: bytes(data)}
+
+
+def wrong_reference(job: object) -> dict[int, bytes]:
+    """A deliberately wrong scoreboard (one bit flipped), to show the bench fails on it."""
+    expected = echo_reference(job)
+    addr, data = next(iter(expected.items()))
+    return {addr: bytes([data[0] ^ 1]) + data[1:]}

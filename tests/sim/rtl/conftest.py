@@ -1,0 +1,57 @@
+"""Shared fixtures of the RTL simulation tests: cached builds (one per session and key, shared
+with later runs through the build cache) and a cycle report printed at the end."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tessera.hw.config import HwConfig
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))  # echo_fixture, rtl_helpers
+
+CYCLE_REPORT: list[tuple[str, int, int]] = []  # (case, rtl cycles, fsim model cycles)
+
+
+def top_available() -> bool:
+    try:
+        from tessera.hw.rtl_sources import rtl_sources
+    except ImportError:
+        return False
+    return all(Path(f).exists() for f in rtl_sources(HwConfig.small()).files)
+
+
+requires_top = pytest.mark.skipif(not top_available(), reason="tessera_top RTL not present yet")
+
+
+@pytest.fixture(scope="session")
+def small() -> HwConfig:
+    return HwConfig.small()
+
+
+@pytest.fixture(scope="session")
+def echo_lib(small: HwConfig) -> Iterator[Path]:
+    """The native harness around the echo fixture (built once; cached across runs)."""
+    from echo_fixture import echo_design
+
+    from tessera.sim.verilator import build_native
+
+    yield build_native(echo_design(small), small.dram_bus_bits)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if not CYCLE_REPORT:
+        return
+    tr = terminalreporter
+    tr.section("RTL cycle counts (rtl-fast vs the fsim cycle model)")
+    total_rtl = sum(r for _, r, _ in CYCLE_REPORT)
+    total_fsim = sum(f for _, _, f in CYCLE_REPORT)
+    for case, rtl, fsim in CYCLE_REPORT[:40]:
+        tr.write_line(f"{case:60s} rtl {rtl:8d}  fsim {fsim:8d}")
+    if len(CYCLE_REPORT) > 40:
+        tr.write_line(f"... {len(CYCLE_REPORT) - 40} more")
+    tr.write_line(f"{len(CYCLE_REPORT)} runs: rtl {total_rtl} cycles, fsim model {total_fsim}")
