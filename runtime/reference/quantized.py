@@ -25,7 +25,7 @@ from tessera.runtime.reference.common import Kernel
 def layout_cfg(a: dict[str, Any]) -> HwConfig:
     """A configuration with the block shape the attributes name (only the blocks matter)."""
     return HwConfig(batch=int(a["batch"]), block_in=int(a["block_in"]),
-                    block_out=int(a["block_out"]))
+                    block_out=int(a["block_out"]), dram_bus_bits=32)
 
 
 def requantize(acc: np.ndarray, bias: np.ndarray | None, shift: Any, relu: bool) -> np.ndarray:
