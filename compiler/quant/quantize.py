@@ -154,9 +154,9 @@ class _Rewriter:
                 bias = c[ins[2]] if len(ins) > 2 else None
                 if bias is None or bias.size == w.shape[0]:
                     return "QDense", w, None if bias is None else bias.reshape(-1)
-        if node.op == "MatMul" and ins[1] in c and c[ins[1]].ndim == 2:
-            if len(self.g.types[ins[0]].shape) == 2:
-                return "QDense", c[ins[1]].T, None
+        if (node.op == "MatMul" and ins[1] in c and c[ins[1]].ndim == 2
+                and len(self.g.types[ins[0]].shape) == 2):
+            return "QDense", c[ins[1]].T, None
         return None
 
     # ----------------------------------------------------------------- rewriting

@@ -12,7 +12,12 @@ from tessera.compiler.graph.passes import PIPELINE, optimize
 from tessera.compiler.graph.verify import verify
 from tessera.compiler.models import digits_model_path, digits_split
 from tessera.compiler.quant import (
-    QuantConfig, accuracy_report, calibrate, exponent_for, layer_nodes, quantize,
+    QuantConfig,
+    accuracy_report,
+    calibrate,
+    exponent_for,
+    layer_nodes,
+    quantize,
 )
 from tessera.compiler.quant.calibrate import evaluate
 from tessera.runtime.reference import qnn
