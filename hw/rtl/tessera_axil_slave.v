@@ -3,7 +3,7 @@
 // Read-write: INSN_ADDR, INSN_COUNT, WATCHDOG (reset value WATCHDOG_DEFAULT; 0 disables it).
 // CTRL writes give one-cycle pulses: bit0 start, bit1 soft reset. Everything else is read-only
 // and comes in from the control block. Unmapped addresses read 0 and ignore writes; every
-// response is OKAY. Writes honour wstrb per byte. The AXI port names carry no _i/_o suffix
+// response is OKAY. Registers are decoded by word address; writes honour wstrb per byte. The AXI port names carry no _i/_o suffix
 // so that cocotbext-axi's from_prefix finds them.
 `default_nettype none
 
@@ -73,12 +73,14 @@ module tessera_axil_slave (
     end
   endfunction
 
+  // registers are decoded by word: the byte lanes of an unaligned access come from wstrb
+  wire [7:0] rd_word = {s_axil_araddr[7:2], 2'b00};
   reg [31:0] read_value;
   integer k;
   always @* begin
     k = 0;
     read_value = 32'd0;
-    case (s_axil_araddr)
+    case (rd_word)
       REG_CTRL[7:0]:       read_value = {29'd0, ctrl_i};
       REG_STATUS[7:0]:     read_value = status_i;
       REG_INSN_ADDR[7:0]:  read_value = insn_addr_q;
@@ -87,11 +89,9 @@ module tessera_axil_slave (
       REG_ERROR_PC[7:0]:   read_value = error_pc_i;
       REG_WATCHDOG[7:0]:   read_value = watchdog_q;
       default: begin
-        if (s_axil_araddr >= REG_LOAD_BUSY[7:0] && s_axil_araddr <= REG_INSN_DONE[7:0]
-            && s_axil_araddr[1:0] == 2'b00)
-          for (k = 0; k < 11; k = k + 1)
-            if (s_axil_araddr[7:2] == REG_LOAD_BUSY[7:2] + k[5:0])
-              read_value = counters_i[k*32 +: 32];
+        for (k = 0; k < 11; k = k + 1)
+          if (rd_word[7:2] == REG_LOAD_BUSY[7:2] + k[5:0])
+            read_value = counters_i[k*32 +: 32];
       end
     endcase
   end
@@ -123,7 +123,7 @@ module tessera_axil_slave (
       aw_full_d = 1'b0;
       w_full_d = 1'b0;
       bvalid_d = 1'b1;
-      case (aw_addr_q)
+      case ({aw_addr_q[7:2], 2'b00})
         REG_CTRL[7:0]: begin
           start_d = w_strb_q[0] && w_data_q[0];
           soft_reset_d = w_strb_q[0] && w_data_q[1];
@@ -175,7 +175,7 @@ module tessera_axil_slave (
     end
   end
 
-  wire unused_ok = &{1'b0, s_axil_awprot, s_axil_arprot, 1'b0};
+  wire unused_ok = &{1'b0, s_axil_awprot, s_axil_arprot, s_axil_araddr[1:0], 1'b0};
 
   assign s_axil_awready = !aw_full_q && !bvalid_q;
   assign s_axil_wready = !w_full_q && !bvalid_q;

@@ -1,0 +1,30 @@
+"""pytest wrappers of the per-module cocotb testbenches (sim/cocotb_tests/units), small config.
+
+Each builds its toplevel with Verilator once per source digest (cached under .tessera-cache)
+and fails when any cocotb test fails.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tessera.hw.config import HwConfig
+
+from cocotb_run import run_testbench
+
+pytestmark = pytest.mark.verilator
+
+SMALL = HwConfig.small()
+
+
+@pytest.mark.parametrize(("toplevel", "testcase"), [
+    ("tessera_token_queue", "token_queue_counts_tokens"),
+    ("tessera_fifo", "fifo_keeps_order"),
+])
+def test_queue(toplevel: str, testcase: str) -> None:
+    run_testbench(SMALL, toplevel, "test_queue", modules=(toplevel,), testcase=testcase)
+
+
+def test_axil_slave() -> None:
+    run_testbench(SMALL, "tessera_axil_slave", "test_axil_slave",
+                  modules=("tessera_axil_slave",))
