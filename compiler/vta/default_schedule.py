@@ -1,0 +1,86 @@
+"""Default schedules: the knob point with the fewest estimated cycles.
+
+The estimate follows the accelerator's cost structure (the same shape as fsim's cycle model):
+a DMA row of ``n`` entries costs ``ceil(beats / max_burst) * latency + beats``; a GEMM one
+cycle per block product; ALU one cycle per entry (two with a tensor operand). With one virtual
+thread the units take turns; with two, loads and stores hide under compute, so the layer
+takes about the busiest unit's time. Points whose buffers or micro-op cache would overflow
+are skipped. The auto-tuner replaces this with measurements.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+from tessera.compiler.errors import ScheduleError
+from tessera.compiler.vta.schedule import KNOBS, Tiling, check_schedule, problem_knob_space
+from tessera.compiler.vta.workload import Problem
+from tessera.hw.config import HwConfig
+
+FILL = 4
+
+
+def _row(cfg: HwConfig, entries: int, kind: str, latency: int) -> int:
+    beats = -(-entries * cfg.entry_bytes(kind) // cfg.bus_bytes)
+    return -(-beats // cfg.max_burst) * latency + beats
+
+
+def uop_words_bound(p: Problem, t: Tiling) -> int:
+    """An upper bound on the micro-op cache a tiling needs."""
+    gemm = t.tile_oc * t.tile_ic * p.kh * p.kw
+    combos = 1 if t.wgt_resident and t.vthreads == 1 else t.vthreads * t.vthreads
+    return combos * gemm + t.vthreads * (1 + p.ocb // t.tile_oc)
+
+
+def estimate_cycles(p: Problem, cfg: HwConfig, t: Tiling, bias: bool, shift: bool) -> int:
+    """Estimated cycles of the whole layer under ``t``."""
+    tiles = (p.nb // t.tile_n) * (p.ocb // t.tile_oc) * (p.oh // t.tile_h) * (p.ow // t.tile_w)
+    chunks = p.icb // t.tile_ic
+    steps = tiles * chunks
+    lat_r, lat_w = cfg.dram_read_latency, cfg.dram_write_latency
+    e = t.acc_slot
+    gemm = e * t.tile_ic * p.kh * p.kw + FILL
+    alu = e + 2 * e * bias + e * shift + 2 * e + FILL * (3 + bias + shift)
+    load = t.tile_n * t.tile_ic * t.win_h * _row(cfg, t.win_w, "inp", lat_r)
+    wrow = _row(cfg, t.tile_ic * p.kh * p.kw, "wgt", lat_r) * t.tile_oc
+    if t.wgt_resident:
+        pre = _row(cfg, t.wgt_total, "wgt", lat_r)
+        wloads = 0
+    else:
+        pre = 0
+        wloads = steps if chunks > 1 else min(steps, t.vthreads * (p.ocb // t.tile_oc) * p.nb)
+    if (t.tile_h, t.tile_w) == (p.oh, p.ow):
+        store = t.tile_oc * t.tile_n * _row(cfg, p.oh * p.ow, "out", lat_w)
+    else:
+        store = t.tile_oc * t.tile_n * t.tile_h * _row(cfg, t.tile_w, "out", lat_w)
+    total_load = steps * load + wloads * wrow
+    total_compute = steps * gemm + tiles * alu
+    total_store = tiles * store
+    if t.vthreads == 1:
+        return pre + total_load + total_compute + total_store
+    return pre + max(total_load, total_compute, total_store) + load + wrow + store
+
+
+def best_schedule(p: Problem, cfg: HwConfig, bias: bool, shift: bool,
+                  vthreads: int | None = None) -> dict[str, int]:
+    """The knob point of least estimated cycles (``vthreads`` fixed when given)."""
+    space = problem_knob_space(p)
+    if vthreads is not None:
+        space["vthreads"] = (vthreads,)
+    best: tuple[int, dict[str, int]] | None = None
+    for values in itertools.product(*(space[k] for k in KNOBS)):
+        point = dict(zip(KNOBS, values))
+        try:
+            t = check_schedule(p, cfg, point, bias)
+        except ScheduleError:
+            continue
+        if uop_words_bound(p, t) > cfg.uop_depth:
+            continue
+        cost = estimate_cycles(p, cfg, t, bias, shift)
+        if best is None or cost < best[0]:
+            best = (cost, point)
+    if best is None:
+        raise ScheduleError(
+            f"{p.kind} {p.name!r}: no schedule fits the buffers of configuration {cfg.name!r}"
+        )
+    return best[1]

@@ -1,0 +1,154 @@
+"""Layer workloads the ``vta`` target builds, and their shape in accelerator blocks.
+
+``Conv2dWorkload`` follows VTA's test set (batch, height, width, in/out channels, kernel, pad,
+stride; padding symmetric per axis). ``DenseWorkload(m, k, n)`` is ``(M, K) x (N, K)^T``.
+Both reduce to one ``Problem``: a conv2d over the blocked layouts of ``tessera.hw.layout``
+counted in buffer entries (a dense layer is a 1x1 conv2d over a 1x1 image whose batch is M).
+Channels and batch are padded up to the block; the padding is zeros and costs MACs the
+accelerator does but the layer does not (``macs`` counts only the layer's own).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tessera.compiler.errors import CompileError, UnsupportedError
+from tessera.hw.config import HwConfig
+
+MAX_PAD = 15  # the LOAD instruction's 4-bit padding fields
+
+
+def _ceil(a: int, b: int) -> int:
+    return -(-a // b)
+
+
+@dataclass(frozen=True)
+class Conv2dWorkload:
+    """An NCHW conv2d: ``batch`` images of ``height x width`` with ``in_channels`` channels,
+    ``out_channels`` filters of ``kernel_h x kernel_w``, symmetric zero padding and strides.
+    ``groups`` other than 1 (depthwise, grouped) is not offloaded: see the package docstring."""
+
+    batch: int
+    height: int
+    width: int
+    in_channels: int
+    out_channels: int
+    kernel_h: int
+    kernel_w: int
+    pad_h: int = 0
+    pad_w: int = 0
+    stride_h: int = 1
+    stride_w: int = 1
+    groups: int = 1
+
+    @property
+    def out_height(self) -> int:
+        return (self.height + 2 * self.pad_h - self.kernel_h) // self.stride_h + 1
+
+    @property
+    def out_width(self) -> int:
+        return (self.width + 2 * self.pad_w - self.kernel_w) // self.stride_w + 1
+
+    @property
+    def macs(self) -> int:
+        """Multiply-accumulates of the layer itself (no block padding)."""
+        return (self.batch * self.out_channels * self.out_height * self.out_width
+                * self.in_channels * self.kernel_h * self.kernel_w)
+
+    @property
+    def weight_shape(self) -> tuple[int, int, int, int]:
+        return (self.out_channels, self.in_channels, self.kernel_h, self.kernel_w)
+
+    @property
+    def pads(self) -> tuple[int, int, int, int]:
+        """(top, left, bottom, right), the order of ``runtime.reference.qnn``."""
+        return (self.pad_h, self.pad_w, self.pad_h, self.pad_w)
+
+
+@dataclass(frozen=True)
+class DenseWorkload:
+    """``(M, K) x (N, K)^T``: ``m`` rows, ``k`` inputs, ``n`` outputs."""
+
+    m: int
+    k: int
+    n: int
+
+    @property
+    def macs(self) -> int:
+        return self.m * self.k * self.n
+
+    @property
+    def weight_shape(self) -> tuple[int, int]:
+        return (self.n, self.k)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A layer in accelerator units: blocks of batch (nb), input (icb) and output (ocb)
+    channels, the image, the kernel, padding and strides."""
+
+    kind: str  # "conv2d" or "dense"
+    name: str
+    nb: int
+    icb: int
+    ocb: int
+    h: int
+    w: int
+    oh: int
+    ow: int
+    kh: int
+    kw: int
+    pad_h: int
+    pad_w: int
+    stride_h: int
+    stride_w: int
+    macs: int
+
+
+def _positive(where: str, **values: int) -> None:
+    for key, value in values.items():
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise CompileError(f"{where}: {key} must be a positive int, not {value!r}")
+
+
+def conv2d_problem(wkl: Conv2dWorkload, cfg: HwConfig, name: str) -> Problem:
+    """Check ``wkl`` and give its blocked shape; bad values are a CompileError naming the
+    field, shapes the accelerator cannot run an UnsupportedError."""
+    where = f"conv2d {name!r}"
+    _positive(where, batch=wkl.batch, height=wkl.height, width=wkl.width,
+              in_channels=wkl.in_channels, out_channels=wkl.out_channels,
+              kernel_h=wkl.kernel_h, kernel_w=wkl.kernel_w, stride_h=wkl.stride_h,
+              stride_w=wkl.stride_w, groups=wkl.groups)
+    for key in ("pad_h", "pad_w"):
+        value = getattr(wkl, key)
+        if not isinstance(value, int) or value < 0:
+            raise CompileError(f"{where}: {key} must be a non-negative int, not {value!r}")
+    if wkl.groups != 1:
+        raise UnsupportedError(
+            f"{where}: groups must be 1 on the accelerator, not {wkl.groups}; depthwise and "
+            "grouped convolutions run on the CPU fallback"
+        )
+    for pad, k, axis in ((wkl.pad_h, wkl.kernel_h, "h"), (wkl.pad_w, wkl.kernel_w, "w")):
+        if pad >= k or pad > MAX_PAD:
+            raise UnsupportedError(
+                f"{where}: pad_{axis} must be smaller than kernel_{axis} ({k}) and at most "
+                f"{MAX_PAD} (the DMA's padding field), not {pad}"
+            )
+    if wkl.out_height < 1 or wkl.out_width < 1:
+        raise CompileError(
+            f"{where}: the output must not be empty, not {wkl.out_height}x{wkl.out_width}"
+        )
+    return Problem(
+        "conv2d", name, _ceil(wkl.batch, cfg.batch), _ceil(wkl.in_channels, cfg.block_in),
+        _ceil(wkl.out_channels, cfg.block_out), wkl.height, wkl.width, wkl.out_height,
+        wkl.out_width, wkl.kernel_h, wkl.kernel_w, wkl.pad_h, wkl.pad_w, wkl.stride_h,
+        wkl.stride_w, wkl.macs,
+    )
+
+
+def dense_problem(wkl: DenseWorkload, cfg: HwConfig, name: str) -> Problem:
+    _positive(f"dense {name!r}", m=wkl.m, k=wkl.k, n=wkl.n)
+    return Problem(
+        "dense", name, _ceil(wkl.m, cfg.batch), _ceil(wkl.k, cfg.block_in),
+        _ceil(wkl.n, cfg.block_out), 1, 1, 1, 1, 1, 1, 0, 0, 1, 1, wkl.macs,
+    )
