@@ -45,6 +45,14 @@ def apply(op: I.AluOp, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return np.add(a, b, dtype=np.int32)
     if op == I.AluOp.MUL:
         return np.multiply(a, b, dtype=np.int32)
+    if op == I.AluOp.SHR and b.ndim == 0:  # an immediate: one shift amount for all lanes
+        k = int(b) & 63
+        k = k - 64 if k >= 32 else k
+        if k >= 0:
+            return a >> np.int32(k)
+        if k == -32:
+            return np.zeros_like(a)
+        return (a.view(np.uint32) << np.uint32(-k)).view(np.int32)
     if op == I.AluOp.SHR:
         n = (b & 63).astype(np.int64)
         n = np.where(n >= 32, n - 64, n)

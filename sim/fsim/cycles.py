@@ -23,6 +23,8 @@ Token waits (an empty queue to pop, a full queue to push) are stalls, counted by
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from tessera.hw import isa as I
 from tessera.hw.config import INSN_BITS, HwConfig
 from tessera.sim.fsim.dma import KIND_OF
@@ -62,6 +64,7 @@ def gemm_issue_cycles(insn: I.GemmInsn) -> int:
     return 0 if insn.reset else iterations(insn)
 
 
+@lru_cache(maxsize=1 << 14)
 def insn_cycles(cfg: HwConfig, insn: I.Insn) -> int:
     """Cycles ``insn`` keeps its unit busy, token waits excluded."""
     if isinstance(insn, I.MemInsn):

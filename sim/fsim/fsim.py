@@ -19,6 +19,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from threadpoolctl import threadpool_limits
+
 from tessera.hw import isa as I
 from tessera.hw.config import INSN_BITS, HwConfig
 from tessera.hw.errors import EncodingError
@@ -47,9 +49,12 @@ class SimResult:
 class FSim:
     """A functional simulator of one accelerator with its own DRAM."""
 
-    def __init__(self, cfg: HwConfig | None = None, dram_bytes: int = 64 << 20) -> None:
+    def __init__(
+        self, cfg: HwConfig | None = None, dram_bytes: int = 64 << 20, blas_threads: int = 1
+    ) -> None:
         self.cfg = cfg or HwConfig.default()
         self.state = FSimState(self.cfg, dram_bytes)
+        self.blas_threads = blas_threads
 
     # ------------------------------------------------------------------ DRAM access
     def write_dram(self, addr: int, data: bytes) -> None:
@@ -98,7 +103,10 @@ class FSim:
         else:
             insns = list(program)
         finish = check_program(insns)
-        sched = run_schedule(self.cfg, insns, finish, self.execute, timeline=timeline)
+        # One BLAS thread: the products are small, and a multi-threaded BLAS on a busy machine
+        # spins (measured 17x slower with two threads under load).
+        with threadpool_limits(limits=self.blas_threads, user_api="blas"):
+            sched = run_schedule(self.cfg, insns, finish, self.execute, timeline=timeline)
         wall = time.perf_counter() - start
         log.debug("fsim: %d instructions, %d cycles, %.3f s", finish + 1, sched.cycles, wall)
         return SimResult(sched.cycles, sched.counters, wall, sched.timeline, sched.insn_spans)

@@ -13,6 +13,8 @@ instruction can run at once: the simulator gathers all operand blocks of a chunk
 them in float32 (exact: every partial sum is an integer of magnitude < 2**24 for
 ``block_in <= 1024``), and adds the products into the accumulator grouped by ``d`` in int64
 before wrapping back to int32. The result is bit-identical to the sequential definition.
+Instructions whose loops factor into one matrix product per micro-op group take the faster
+BLAS path of ``gemm_blas`` instead.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from tessera.hw import isa as I
+from tessera.sim.fsim import gemm_blas
 from tessera.sim.fsim.loops import LoopNest, Operand, cached
 from tessera.sim.fsim.state import FSimState
 
@@ -49,10 +52,15 @@ class _Chunk:
     dst: np.ndarray     # the distinct destinations, in run order
 
 
-def _plan(state: FSimState, pc: int, insn: I.GemmInsn) -> list[_Chunk | np.ndarray]:
+def _plan(
+    state: FSimState, pc: int, insn: I.GemmInsn
+) -> list[_Chunk | np.ndarray] | list[gemm_blas.Group]:
     nest = LoopNest(state, pc, insn, operands(state, insn))
     if insn.reset:
         return [np.unique(idx["dst"]) for idx in nest.chunks()]
+    groups = gemm_blas.plan(state, insn, nest)
+    if groups is not None:
+        return groups
     out: list[_Chunk | np.ndarray] = []
     for idx in nest.chunks():
         d = idx["dst"]
@@ -68,7 +76,12 @@ def _plan(state: FSimState, pc: int, insn: I.GemmInsn) -> list[_Chunk | np.ndarr
 def gemm(state: FSimState, pc: int, insn: I.GemmInsn) -> None:
     """Execute one GEMM instruction on ``state``."""
     acc, out = state.acc, state.out
-    for chunk in cached(state, insn, lambda: _plan(state, pc, insn)):
+    steps = cached(state, insn, lambda: _plan(state, pc, insn))
+    if steps and isinstance(steps[0], gemm_blas.Group):
+        gemm_blas.run(state, steps)
+        return
+    for chunk in steps:
+        assert not isinstance(chunk, gemm_blas.Group)
         if isinstance(chunk, np.ndarray):  # reset
             acc[chunk] = 0
             out[chunk] = 0

@@ -36,6 +36,7 @@ from tessera.hw.config import HwConfig
 from tessera.sim.fsim.cycles import alu_issue_cycles, fetch_times, gemm_issue_cycles, insn_cycles
 from tessera.sim.fsim.describe import where
 from tessera.sim.fsim.errors import DeadlockError
+from tessera.sim.fsim.tokens import token_queues
 
 EXEC_UNITS = ("load", "compute", "store")
 
@@ -93,7 +94,7 @@ def run_schedule(
     count = finish_pc + 1
     ready, bursts = fetch_times(cfg, count)
     units = {name: _Unit(name) for name in EXEC_UNITS}
-    tokens = {pc: I.token_queues(insns[pc]) for pc in range(count)}
+    tokens = {pc: token_queues(insns[pc]) for pc in range(count)}
     for pc in range(count):
         units[insns[pc].unit].queue.append(pc)
     queues = _Queues(cfg.token_depth)
@@ -167,7 +168,7 @@ def run_schedule(
 def _candidate(
     unit: _Unit,
     insns: Sequence[I.Insn],
-    tokens: dict[int, tuple[list[str], list[str]]],
+    tokens: dict[int, tuple[tuple[str, ...], tuple[str, ...]]],
     queues: _Queues,
     ready: list[int],
 ) -> int | None:
@@ -196,7 +197,7 @@ def _candidate(
 def _deadlock(
     blocked: list[_Unit],
     insns: Sequence[I.Insn],
-    tokens: dict[int, tuple[list[str], list[str]]],
+    tokens: dict[int, tuple[tuple[str, ...], tuple[str, ...]]],
     queues: _Queues,
 ) -> DeadlockError:
     parts: list[str] = []

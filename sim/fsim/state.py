@@ -54,6 +54,10 @@ class FSimState:
         }
         self.inp_f = np.zeros(self.buffers["inp"].shape, dtype=np.float32)
         self.wgt_f = np.zeros(self.buffers["wgt"].shape, dtype=np.float32)
+        # The same, entry axis second: [batch, inp_depth, block_in], [block_out, wgt_depth,
+        # block_in], so a gathered operand block is already a contiguous matrix (gemm_blas).
+        self.inp_t = np.zeros((cfg.batch, cfg.inp_depth, cfg.block_in), dtype=np.float32)
+        self.wgt_t = np.zeros((cfg.block_out, cfg.wgt_depth, cfg.block_in), dtype=np.float32)
         # Bumped whenever the micro-op cache changes; GEMM/ALU index plans are cached per
         # (instruction, uop_version) in ``plans``.
         self.uop_version = 0
@@ -86,15 +90,17 @@ class FSimState:
         self.buffers[kind][start:end] = data
         if kind == "inp":
             self.inp_f[start:end] = data
+            self.inp_t[:, start:end] = self.inp_f[start:end].transpose(1, 0, 2)
         elif kind == "wgt":
             self.wgt_f[start:end] = data
+            self.wgt_t[:, start:end] = self.wgt_f[start:end].transpose(1, 0, 2)
         elif kind == "uop":
             self.uop_version += 1
 
     def touch(self) -> None:
         """Resynchronize after writing ``inp``, ``wgt`` or ``uop`` directly."""
-        self.inp_f[...] = self.inp
-        self.wgt_f[...] = self.wgt
+        self.write("inp", 0, self.inp.copy())
+        self.write("wgt", 0, self.wgt.copy())
         self.uop_version += 1
 
     def dram_entries(self, kind: str) -> np.ndarray:
@@ -107,6 +113,6 @@ class FSimState:
         """Zero the on-chip buffers (DRAM is kept)."""
         for buf in self.buffers.values():
             buf[...] = 0
-        self.inp_f[...] = 0
-        self.wgt_f[...] = 0
+        for mirror in (self.inp_f, self.wgt_f, self.inp_t, self.wgt_t):
+            mirror[...] = 0
         self.uop_version += 1

@@ -20,6 +20,7 @@ from tessera.hw import isa as I
 from tessera.hw.errors import EncodingError
 from tessera.sim.fsim.describe import where
 from tessera.sim.fsim.errors import IllegalInsnError
+from tessera.sim.fsim.tokens import token_queues
 
 PADS = ("y_pad_0", "y_pad_1", "x_pad_0", "x_pad_1")
 
@@ -27,7 +28,7 @@ PADS = ("y_pad_0", "y_pad_1", "x_pad_0", "x_pad_1")
 def check_insn(pc: int, insn: I.Insn) -> None:
     """Raise IllegalInsnError naming ``pc`` if ``insn`` cannot execute."""
     try:
-        I.token_queues(insn)
+        token_queues(insn)
     except EncodingError as err:
         raise IllegalInsnError(f"{where(pc, insn)}: {err}", pc) from None
     if not isinstance(insn, I.MemInsn):

@@ -27,6 +27,14 @@ def test_apply_matches_the_scalar_definition(op: I.AluOp, pairs: list[tuple[int,
     assert apply(op, a, b).tolist() == want
 
 
+@pytest.mark.parametrize("op", list(I.AluOp))
+@given(a=st.lists(st.one_of(INT32, st.sampled_from(EDGES)), min_size=1),
+       imm=st.one_of(st.integers(-(1 << 15), (1 << 15) - 1), st.sampled_from(EDGES[:11])))
+def test_apply_with_an_immediate(op: I.AluOp, a: list[int], imm: int) -> None:
+    got = apply(op, np.array(a, np.int32), np.int32(imm))
+    assert got.tolist() == [alu_scalar(op, x, imm) for x in a]
+
+
 @pytest.mark.parametrize(
     ("a", "b", "want"),
     [

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from tessera.hw import isa as I
 from tessera.hw import layout as L
 from tessera.hw.config import HwConfig
-from tessera.sim.fsim import FSim, OutOfRangeError, gemm_program, loops
+from tessera.sim.fsim import FSim, OutOfRangeError, gemm_blas, gemm_program, loops
 
 
 def _blocked(cfg: HwConfig, m: int, k: int, n: int, vthreads: int, seed: int = 0,
@@ -207,3 +207,60 @@ def test_cached_plans_follow_the_micro_op_cache() -> None:
     run(sim, [gemm])
     ref.run([gemm])
     assert np.array_equal(sim.state.acc, ref.buf["acc"])
+
+
+B2 = HwConfig(batch=2, block_in=4, block_out=8, uop_depth=256, inp_depth=256, wgt_depth=64,
+              acc_depth=256, dram_bus_bits=32, name="b2")
+
+
+@st.composite
+def factorizable_case(draw: st.DrawFn) -> tuple[HwConfig, list[I.Uop], I.GemmInsn]:
+    cfg = draw(st.sampled_from([SMALL, B2]))
+    n = draw(st.integers(1, 6))
+    dsts = draw(st.sampled_from([[0], [0, 7], [3, 3, 40]]))
+    uops = [I.Uop(draw(st.sampled_from(dsts)), draw(st.integers(0, 30)),
+                  draw(st.integers(0, 20))) for _ in range(n)]
+    fields: dict[str, int] = {}
+    for lvl in ("out", "in"):
+        moves = draw(st.sampled_from(["src", "wgt", "none"]))
+        fields[f"src_factor_{lvl}"] = draw(st.integers(1, 9)) if moves == "src" else 0
+        fields[f"wgt_factor_{lvl}"] = draw(st.integers(1, 5)) if moves == "wgt" else 0
+        fields[f"dst_factor_{lvl}"] = draw(st.integers(0, 9))
+    insn = I.GemmInsn(uop_bgn=0, uop_end=n, iter_out=draw(st.integers(1, 4)),
+                      iter_in=draw(st.integers(1, 4)), **fields)
+    return cfg, uops, insn
+
+
+@given(case=factorizable_case(), seed=st.integers(0, 1000))
+def test_factorized_gemm_equals_the_sequential_definition(
+    case: tuple[HwConfig, list[I.Uop], I.GemmInsn], seed: int
+) -> None:
+    cfg, uops, insn = case
+    sim = _setup(cfg, seed)
+    sim.state.write("uop", 0, np.array([I.encode_uop(u, cfg) for u in uops], np.uint32))
+    ref = _reference_of(sim)
+    run(sim, [insn])
+    ref.run([insn])
+    assert isinstance(sim.state.plans[insn][1][0], gemm_blas.Group)  # took the BLAS path
+    assert np.array_equal(sim.state.acc, ref.buf["acc"])
+    assert np.array_equal(sim.state.out, ref.buf["out"])
+
+
+def test_factorized_gemm_is_exact_beyond_float32() -> None:
+    """300 micro-ops x 4 terms: sums past 2**24 that float32 would round (float64 path)."""
+    cfg = SMALL
+    sim = FSim(cfg, 1 << 14)
+    inp = np.full((300, 1, 4), -128, np.int8)
+    wgt = np.full((2, 4, 4), -128, np.int8)
+    inp[17, 0, 2], wgt[1, :, 2] = 1, 1
+    wsel = [1 if u == 17 else 0 for u in range(300)]
+    sim.state.write("inp", 0, inp)
+    sim.state.write("wgt", 0, wgt)
+    sim.state.write("uop", 0, np.array([I.encode_uop(I.Uop(5, u, wsel[u]), cfg)
+                                        for u in range(300)], np.uint32))
+    insn = I.GemmInsn(uop_end=300)
+    run(sim, [insn])
+    want = np.einsum("ubk,unk->bn", inp.astype(np.int64), wgt[wsel].astype(np.int64))
+    assert want[0, 0] > 1 << 24 and want[0, 0] % 2 == 1
+    assert isinstance(sim.state.plans[insn][1][0], gemm_blas.Group)
+    assert np.array_equal(sim.state.acc[5], want)
