@@ -1,0 +1,64 @@
+"""Accelerator kernels for the partitioned graph's ``vta`` layers (``tessera.compiler.vta``).
+
+``build_layer_kernel`` turns one blocked ``QConv2d`` / ``QDense`` node into an ``AccelKernel``
+with the accelerator back end. When the back end is not importable the layer keeps its
+integer reference kernel (bit-exact, on the CPU) and the reason is returned.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+
+from tessera.compiler.errors import CompileError
+from tessera.compiler.graph.ir import Graph, Node
+from tessera.hw.config import HwConfig
+from tessera.runtime.accel import AccelKernel
+
+log = logging.getLogger(__name__)
+
+
+def backend() -> Any:
+    """The accelerator back end module, or None where it is not available."""
+    try:
+        from tessera.compiler import vta
+    except ImportError as err:
+        log.debug("accelerator back end unavailable: %s", err)
+        return None
+    if not all(hasattr(vta, n) for n in ("build_qconv2d", "build_qdense", "Conv2dWorkload",
+                                         "DenseWorkload")):
+        return None
+    return vta
+
+
+def build_layer_kernel(
+    node: Node, graph: Graph, cfg: HwConfig, schedule: dict[str, Any] | None = None,
+) -> AccelKernel:
+    """The ``AccelKernel`` of a blocked accelerator layer node."""
+    vta = backend()
+    if vta is None:
+        raise CompileError("the accelerator back end (tessera.compiler.vta) is not available")
+    w = np.asarray(graph.constants[node.inputs[1]])
+    bias = np.asarray(graph.constants[node.inputs[2]]) if len(node.inputs) > 2 else None
+    shift, relu = int(node.attr("shift")), bool(node.attr("relu", 0))
+    in_shape = tuple(node.attr("in_shape"))
+    name = str(node.attr("layer") or node.name)
+    if node.op == "QConv2d":
+        n, c, h, wd = in_shape
+        t, lft, _, _ = node.attr("pads") or (0, 0, 0, 0)
+        sh, sw = node.attr("strides") or (1, 1)
+        wkl = vta.Conv2dWorkload(
+            batch=n, height=h, width=wd, in_channels=c, out_channels=w.shape[0],
+            kernel_h=w.shape[2], kernel_w=w.shape[3], pad_h=t, pad_w=lft, stride_h=sh,
+            stride_w=sw,
+        )
+        kernel = vta.build_qconv2d(wkl, w, bias, shift, relu, cfg, schedule=schedule, name=name)
+    elif node.op == "QDense":
+        m, k = in_shape
+        wkl = vta.DenseWorkload(m, k, w.shape[0])
+        kernel = vta.build_qdense(wkl, w, bias, shift, relu, cfg, schedule=schedule, name=name)
+    else:
+        raise CompileError(f"node '{node.name}' ({node.op}) is not an accelerator layer")
+    return kernel
