@@ -27,7 +27,7 @@ from tessera.runtime.executor import GraphModule
 
 log = logging.getLogger(__name__)
 
-TARGETS = ("llvm",)
+TARGETS = ("llvm", "vta")
 
 
 class CompiledModel:
@@ -110,10 +110,23 @@ def compile(  # noqa: A001 - the public name the issue asks for
     input_shapes: Mapping[str, Sequence[int]] | None = None,
     freeze: Mapping[str, Any] | None = None,
     after_pass: Callable[[str, Graph], None] | None = None,
+    device: str = "fsim",
+    calibration: Sequence[Mapping[str, Any]] | None = None,
+    **options: Any,
 ) -> CompiledModel:
-    """Compile an ONNX model (path, bytes, ModelProto) or a ``Graph`` for ``target``."""
+    """Compile an ONNX model (path, bytes, ModelProto) or a ``Graph`` for ``target``.
+
+    ``target="vta"``: int8 on the accelerator ``device`` (fsim, rtl, rtl-fast), scales
+    calibrated on ``calibration`` feeds; ``options`` go to
+    ``tessera.compiler.partition.flow.compile_vta`` (cfg, quant, schedules)."""
     if target not in TARGETS:
         raise CompileError(f"target must be one of {list(TARGETS)}, not {target!r}")
+    if target == "vta":
+        from tessera.compiler.partition.flow import compile_vta
+
+        return compile_vta(model, device=device, calibration=calibration,
+                           input_shapes=input_shapes, freeze=freeze, after_pass=after_pass,
+                           **options)
     graph = model if isinstance(model, Graph) else import_onnx(model, input_shapes, freeze)
     if after_pass is not None:
         after_pass("import", graph)
