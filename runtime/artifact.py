@@ -117,7 +117,11 @@ def load(path: str | Path, device: str | None = None) -> Any:
     """A runnable ``GraphModule`` from a ``.tsr`` file (no compiler needed)."""
     from tessera.runtime.executor import GraphModule
 
-    if device not in (None, "cpu", "llvm"):
-        raise ArtifactError(f"{path}: device must be 'cpu' for this artifact, not {device!r}")
     _, plan, constants, code = read_artifact(path)
+    if plan.get("target") == "vta":  # accelerator steps: run them on ``device``
+        from tessera.runtime.accel_exec import retarget
+
+        plan = retarget(plan, None if device in (None, "cpu", "llvm") else device)
+    elif device not in (None, "cpu", "llvm"):
+        raise ArtifactError(f"{path}: device must be 'cpu' for this artifact, not {device!r}")
     return GraphModule(plan, constants, code)
