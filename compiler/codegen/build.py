@@ -29,7 +29,8 @@ STATS = {"hits": 0, "misses": 0}
 
 
 def structural_key(func: PrimFunc, target: str) -> str:
-    text = func.script() + "\n" + target + "\n" + host_target().key
+    attrs = ";".join(f"{k}={v}" for k, v in sorted(func.attrs.items()))
+    text = func.script() + "\n" + attrs + "\n" + target + "\n" + host_target().key
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -68,8 +69,6 @@ def build(sch_or_func: Schedule | PrimFunc, args: Sequence[Tensor] | None = None
 
 
 def _shape(func: PrimFunc, i: int, args: Sequence[Tensor] | None) -> tuple[int, ...]:
-    if args is not None and i < len(args):
-        return tuple(args[i].shape)
     shape = func.attrs.get(f"shape{i}")
     return tuple(int(x) for x in shape.split(",")) if shape else func.params[i].shape
 

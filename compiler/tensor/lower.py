@@ -61,7 +61,8 @@ def lower(sch: Schedule, args: Sequence[Tensor], name: str = "main",
     def run(f: S.PrimFunc, p: Pass, label: str) -> S.PrimFunc:
         return step(label, S.PrimFunc(f.name, f.params, p(f.body), f.attrs))
 
-    f = step("schedule_ops", S.PrimFunc(name, order, schedule_ops(sch, params)))
+    shapes = {f"shape{i}": ",".join(str(d) for d in b.shape) for i, b in enumerate(order)}
+    f = step("schedule_ops", S.PrimFunc(name, order, schedule_ops(sch, params), shapes))
     for p in extra.get("schedule", []):
         f = run(f, p, p.__name__)
     f = step("storage_flatten", storage_flatten(f))

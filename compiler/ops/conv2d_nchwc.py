@@ -1,0 +1,87 @@
+"""Blocked conv2d in NCHW[x]c (TVM's x86 layout): channels split into vector-wide blocks.
+
+data ``(N, C/ci, H, W, ci)``, weight ``(O/oc, C/ci, KH, KW, ci, oc)``, output
+``(N, O/oc, OH, OW, oc)``. The innermost output-channel block is one vector; a row segment
+of ``x_block`` output pixels is held in registers while input channels and the window run
+outside it (weights loaded as vectors, inputs broadcast).
+"""
+
+from __future__ import annotations
+
+from tessera.compiler.errors import CompileError
+from tessera.compiler.ops.pad import pad as pad_op
+from tessera.compiler.tensor import expr as E
+from tessera.compiler.tensor import tensor as T
+from tessera.compiler.tensor.schedule import Schedule, create_schedule, op_inputs
+
+
+def nchw_to_nchwc(data: T.Tensor, block: int, name: str = "to_nchwc") -> T.Tensor:
+    n, c, h, w = data.shape
+    if c % block:
+        raise CompileError(f"nchw_to_nchwc: channels {c} must be a multiple of the block, "
+                           f"not with block {block}")
+    return T.compute((n, c // block, h, w, block),
+                     lambda b, co, y, x, ci: data[b, co * block + ci, y, x], name=name,
+                     tag="injective")
+
+
+def oihw_to_blocked(weight: T.Tensor, ic_block: int, oc_block: int,
+                    name: str = "to_oihwio") -> T.Tensor:
+    o, i, kh, kw = weight.shape
+    if o % oc_block or i % ic_block:
+        raise CompileError(f"oihw_to_blocked: weight {weight.shape} must divide into blocks "
+                           f"{oc_block}x{ic_block}, not leave a remainder")
+    return T.compute((o // oc_block, i // ic_block, kh, kw, ic_block, oc_block),
+                     lambda oo, io, y, x, ii, oi: weight[oo * oc_block + oi, io * ic_block + ii,
+                                                         y, x], name=name, tag="injective")
+
+
+def conv2d_nchwc(data: T.Tensor, weight: T.Tensor, stride: int = 1, padding: int = 0,
+                 name: str = "conv2d_nchwc") -> T.Tensor:
+    if data.ndim != 5 or weight.ndim != 6:
+        raise CompileError(f"conv2d_nchwc: data must be 5-D and weight 6-D, not {data.shape} "
+                           f"and {weight.shape}")
+    n, cb, h, w, ci = data.shape
+    ob, cb2, kh, kw, ci2, oc = weight.shape
+    if (cb, ci) != (cb2, ci2):
+        raise CompileError(f"conv2d_nchwc: weight input blocks must be {(cb, ci)}, not "
+                           f"{(cb2, ci2)}")
+    oh = (h + 2 * padding - kh) // stride + 1
+    ow = (w + 2 * padding - kw) // stride + 1
+    src = pad_op(data, (0, 0, padding, padding, 0), name=name + "_pad") if padding else data
+    rco, rci = T.reduce_axis(cb, "rco"), T.reduce_axis(ci, "rci")
+    ry, rx = T.reduce_axis(kh, "ry"), T.reduce_axis(kw, "rx")
+
+    def body(b: E.Var, oo: E.Var, y: E.Var, x: E.Var, oi: E.Var) -> E.Expr:
+        return T.sum(src[b, rco, y * stride + ry, x * stride + rx, rci]
+                     * weight[oo, rco, ry, rx, rci, oi], axis=[rco, ry, rx, rci])
+
+    return T.compute((n, ob, oh, ow, oc), body, name=name, tag="conv2d_nchwc")
+
+
+def schedule_conv2d_nchwc(out: T.Tensor, sch: Schedule | None = None) -> Schedule:
+    s = sch or create_schedule(out)
+    for t in op_inputs(out.op):
+        if getattr(t.op, "tag", "") == "pad":
+            st = s[t]
+            b, co, _, _, ci = st.op.axis
+            st.parallel(st.fuse(b, co))
+            st.vectorize(ci)
+    ow = out.shape[3]
+    xb = next((f for f in (14, 12, 8, 7, 6, 4) if ow % f == 0), min(ow, 8))
+    local = s.cache_write(out, "local")
+    st = s[out]
+    b, oo, y, x, oi = st.op.axis
+    xo, xi = st.split(x, factor=xb)
+    st.reorder(b, oo, y, xo, xi, oi)
+    st.parallel(st.fuse(st.fuse(b, oo), y))
+    st.unroll(xi)
+    st.vectorize(oi)
+    s[local].compute_at(st, xo)
+    lc = s[local]
+    lb, loo, ly, lx, loi = lc.op.axis
+    rco, ry, rx, rci = lc.op.reduce_axis
+    lc.reorder(lb, loo, ly, rco, ry, rx, rci, lx, loi)
+    lc.unroll(lx)
+    lc.vectorize(loi)
+    return s

@@ -1,0 +1,46 @@
+"""The strategy table: an output tensor's tag -> its default CPU schedule."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from tessera.compiler.errors import UnsupportedError
+from tessera.compiler.ops.conv2d import schedule_conv2d_nchw
+from tessera.compiler.ops.conv2d_nchwc import schedule_conv2d_nchwc
+from tessera.compiler.ops.dense import schedule_matmul
+from tessera.compiler.ops.depthwise import schedule_depthwise_conv2d_nchw
+from tessera.compiler.ops.nn import schedule_rowwise
+from tessera.compiler.ops.pool import schedule_pool
+from tessera.compiler.ops.reduce import schedule_reduce
+from tessera.compiler.ops.schedule_util import schedule_injective
+from tessera.compiler.tensor.schedule import Schedule
+from tessera.compiler.tensor.tensor import Tensor
+
+STRATEGY: dict[str, Callable[[Tensor], Schedule]] = {
+    "matmul": schedule_matmul,
+    "dense_bias": schedule_matmul,
+    "conv2d_nchw": schedule_conv2d_nchw,
+    "conv2d_nchwc": schedule_conv2d_nchwc,
+    "depthwise_conv2d_nchw": schedule_depthwise_conv2d_nchw,
+    "pool": schedule_pool,
+    "pool_epilogue": schedule_pool,
+    "reduce": schedule_reduce,
+    "reduce_epilogue": schedule_reduce,
+    "softmax": schedule_rowwise,
+    "layer_norm": schedule_rowwise,
+    "elemwise": schedule_injective,
+    "broadcast": schedule_injective,
+    "injective": schedule_injective,
+    "pad": schedule_injective,
+}
+
+
+def schedule(out: Tensor) -> Schedule:
+    """The default CPU schedule for an operator's output (looked up by its tag)."""
+    tag = getattr(out.op, "tag", "")
+    fn = STRATEGY.get(tag)
+    if fn is None:
+        raise UnsupportedError(f"ops.schedule: output {out.name} must come from a library "
+                               f"operator with a known tag ({', '.join(sorted(STRATEGY))}), "
+                               f"not tag {tag!r}")
+    return fn(out)
