@@ -6,8 +6,9 @@
 
 The normative semantics are the docstrings of ``dma`` (LOAD/STORE), ``loops``, ``gemm``,
 ``alu``, ``validate`` and ``scheduler``; ``cycles`` is the (approximate) cycle model.
-``random_program`` generates random legal programs for differential tests, ``gemm_program``
-builds blocked GEMM programs.
+``gemm_blas`` is GEMM's fast path (bit-identical), ``state`` the numpy state.
+``random_program`` generates random legal programs for differential tests (and
+``run_on_fsim`` is their scoreboard); ``gemm_program`` builds blocked GEMM programs.
 """
 
 from tessera.sim.fsim.errors import DeadlockError, IllegalInsnError, OutOfRangeError, SimError

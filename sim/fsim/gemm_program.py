@@ -21,6 +21,7 @@ import numpy as np
 
 from tessera.hw import isa as I
 from tessera.hw.config import HwConfig
+from tessera.hw.errors import ConfigError
 
 
 @dataclass(frozen=True)
@@ -52,19 +53,19 @@ def blocked_gemm(
     """The program for (M, K) x (N, K)^T with byte addresses of the packed operands and of the
     micro-op words. M, K, N must be multiples of batch, block_in and block_out."""
     if m % cfg.batch or k % cfg.block_in or n % cfg.block_out:
-        raise ValueError(
+        raise ConfigError(
             f"GEMM sizes must be multiples of ({cfg.batch}, {cfg.block_in}, {cfg.block_out}), "
             f"not ({m}, {k}, {n})"
         )
     if vthreads not in (1, 2):
-        raise ValueError(f"vthreads must be 1 or 2, not {vthreads}")
+        raise ConfigError(f"vthreads must be 1 or 2, not {vthreads}")
     mb, kb, nb = m // cfg.batch, k // cfg.block_in, n // cfg.block_out
     tn = tile_n or _largest_divisor(nb, cfg.wgt_depth // (vthreads * kb))
     tm = tile_m or _largest_divisor(
         mb, min(cfg.inp_depth // (vthreads * kb), cfg.acc_depth // (vthreads * tn), 1 << 13)
     )
     if mb % tm or nb % tn:
-        raise ValueError(f"tiles ({tm}, {tn}) must divide ({mb}, {nb}) blocks")
+        raise ConfigError(f"tiles ({tm}, {tn}) must divide ({mb}, {nb}) blocks")
     inp_half, wgt_half, acc_half = tm * kb, tn * kb, tm * tn
     need = {
         "inp": vthreads * inp_half, "wgt": vthreads * wgt_half,
@@ -72,7 +73,7 @@ def blocked_gemm(
     }
     for kind, entries in need.items():
         if entries > cfg.depth(kind):
-            raise ValueError(f"tiles need {entries} {kind} entries, more than {cfg.depth(kind)}")
+            raise ConfigError(f"tiles need {entries} {kind} entries, more than {cfg.depth(kind)}")
 
     uops: list[I.Uop] = []
     for h in range(vthreads):  # GEMM kernel of half h: uops [h*(kb+1), h*(kb+1)+kb)

@@ -21,6 +21,7 @@ import numpy as np
 
 from tessera.hw import isa as I
 from tessera.hw.config import HwConfig
+from tessera.sim.fsim.fsim import FSim
 
 HOT = 40  # most indices fall in [0, HOT) so that data flows from loads to stores
 KIND_MEM = {"inp": I.MemType.INP, "wgt": I.MemType.WGT, "acc": I.MemType.ACC,
@@ -156,6 +157,16 @@ def serialize(insns: list[I.Insn]) -> list[I.Insn]:
             insn = replace(insn, **{_FROM[(prev.unit, insn.unit)]: True})
         out.append(insn)
     return out
+
+
+def run_on_fsim(prog: RandomProgram, dram_bytes: int | None = None) -> FSim:
+    """A fresh simulator with ``prog``'s image in DRAM, after running ``prog``: the scoreboard
+    for a differential test (compare ``sim.state.dram``, or the image region, bit for bit)."""
+    size = dram_bytes or prog.dram_base + len(prog.image) + (1 << 12)
+    sim = FSim(prog.cfg, size)
+    sim.write_dram(prog.dram_base, prog.image)
+    sim.run(list(prog.insns))
+    return sim
 
 
 def random_program(

@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from tessera.hw.config import HwConfig
+from tessera.hw.errors import ConfigError
 
 KINDS = ("uop", "inp", "wgt", "acc", "out")
 
@@ -45,7 +46,7 @@ class FSimState:
 
     def __init__(self, cfg: HwConfig, dram_bytes: int) -> None:
         if dram_bytes <= 0:
-            raise ValueError(f"dram_bytes must be positive, not {dram_bytes}")
+            raise ConfigError(f"dram_bytes must be positive, not {dram_bytes}")
         self.cfg = cfg
         self.dram = np.zeros(dram_bytes, dtype=np.uint8)
         self.buffers: dict[str, np.ndarray] = {
