@@ -42,6 +42,10 @@ LOCK_TIMEOUT_S = 1800.0
 # Simulation speed over lint strictness: the RTL is linted separately with -Wall.
 VERILATOR_FLAGS = ("-O3", "--x-assign", "fast", "--x-initial", "fast", "--noassert", "-Wno-fatal")
 NATIVE_CFLAGS = ("-O2", "-march=native", "-fPIC")
+# The wheel's verilated.mk leaves the precompiled-header include flag empty, which breaks the
+# compile of any design big enough for Verilator to use a precompiled header: set it through
+# make's command-line variables (MAKEFLAGS), which override the makefile.
+MAKE_FIXES = {"MAKEFLAGS": "-- CFG_CXXFLAGS_PCH_I=-include"}
 
 
 class SimBuildError(TesseraError, RuntimeError):
@@ -234,6 +238,8 @@ def build_cocotb(design: DesignSources, waves: str | None = None) -> CocotbBuild
                 args.append("--trace-fst")
             log.info("building cocotb simulator %s in %s", key, out)
             started = time.monotonic()
+            saved = {k: os.environ.get(k) for k in MAKE_FIXES}
+            os.environ.update(MAKE_FIXES)  # cocotb's runner passes os.environ on to make
             try:
                 runner.build(
                     sources=[str(f) for f in design.files],
@@ -252,6 +258,12 @@ def build_cocotb(design: DesignSources, waves: str | None = None) -> CocotbBuild
                 raise SimBuildError(
                     f"cocotb/Verilator build of {design.top} failed ({err}):\n{log_text[-3000:]}"
                 ) from None
+            finally:
+                for name, value in saved.items():
+                    if value is None:
+                        os.environ.pop(name, None)
+                    else:
+                        os.environ[name] = value
             log.info("built %s in %.1f s", key, time.monotonic() - started)
     return CocotbBuild(out, design.top, waves)
 
@@ -276,9 +288,7 @@ def build_native(design: DesignSources, bus_bits: int, trace: bool = False) -> P
             *[f"-I{d}" for d in design.include_dirs], *params,
             *[str(f) for f in design.files],
         ]
-        env = dict(os.environ)
-        flags = " ".join(NATIVE_CFLAGS)
-        env.update(OPT_FAST=flags, OPT_SLOW="-O1 -fPIC", OPT_GLOBAL=flags)
+        env = dict(os.environ, **MAKE_FIXES)
         started = time.monotonic()
         _run(cmd, out, "verilator build", env=env)
         link = [
