@@ -108,7 +108,12 @@ def compile_vta(
     plan, code = build_plan(work, "llvm")
     plan.update(target="vta", device=device, cfg=cfg.to_dict(), notes=notes,
                 partition=[p.__dict__ for p in placements])
-    _attach_kernels(work, plan, code, placements, cfg, device, schedules or {}, notes)
+    moved = _attach_kernels(work, plan, code, placements, cfg, device, schedules or {}, notes)
+    placements = tuple(
+        Placement(p.node, p.op, "cpu", moved[p.node], p.layer) if p.node in moved else p
+        for p in placements
+    )
+    plan["partition"] = [p.__dict__ for p in placements]
     const_used = {i for s in plan["steps"] for i in s["inputs"]} | set(work.outputs)
     constants = {k: v for k, v in work.constants.items() if k in const_used}
     module = GraphModule(plan, constants, code)
@@ -122,10 +127,12 @@ def _attach_kernels(
     graph: Graph, plan: dict[str, Any], code: dict[str, bytes],
     placements: tuple[Placement, ...], cfg: HwConfig, device: str,
     schedules: Mapping[str, dict[str, Any]], notes: list[str],
-) -> None:
+) -> dict[str, str]:
+    """Build the accelerator steps' kernels; the nodes that stay on the CPU, with why."""
     on_vta = {p.node for p in placements if p.where == "vta"}
+    moved: dict[str, str] = {}
     if not on_vta:
-        return
+        return moved
     if backend() is None:
         notes.append("the accelerator back end (tessera.compiler.vta) is not available: "
                      "accelerator layers run on their bit-exact integer reference on the CPU")
@@ -139,6 +146,7 @@ def _attach_kernels(
         step["layer"] = layer
         if backend() is None:
             step["strategy"] = "numpy"
+            moved[node.name] = "no accelerator back end: integer reference"
             continue
         try:
             kernel = build_layer_kernel(node, graph, cfg, schedules.get(layer))
@@ -146,12 +154,13 @@ def _attach_kernels(
             notes.append(f"layer {layer} runs on the CPU (integer reference): {err}")
             log.warning(notes[-1])
             step["strategy"] = "numpy"
-            step["cpu_reason"] = str(err)
+            step["cpu_reason"] = moved[node.name] = str(err)
             continue
         member = f"accel/{step['name']}.npz"
         code[member] = kernel_to_bytes(kernel)
         step.update(strategy="vta", kernel=member, device=device, macs=int(kernel.macs),
                     dma=dma_bytes(kernel), insns=len(kernel.insns))
+    return moved
 
 
 def layers_of(model: AccelModel) -> list[str]:
