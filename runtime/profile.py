@@ -239,3 +239,18 @@ def profile_module(module: GraphModule, feeds: Mapping[str, Any],
         cursor += lp.time_us
         layers.append(lp)
     return ModelProfile(str(module.plan.get("name", "model")), clock, layers)
+
+
+def step_values(module: GraphModule, feeds: Mapping[str, Any]) -> dict[str, np.ndarray]:
+    """Every value the plan's steps compute on ``feeds`` (for cross-checks and traces)."""
+    env: dict[str, np.ndarray] = dict(module.constants)
+    env.update(module._check_inputs(feeds))
+    for step, kernel in zip(module.plan["steps"], module._kernels):
+        env.update(zip(step["outputs"], kernel([env[i] for i in step["inputs"]])))
+    return {k: v for k, v in env.items() if k not in module.constants}
+
+
+def accel_cycles_of_last_run(module: GraphModule) -> int:
+    """Accelerator cycles of the module's latest run (sum over its accelerator steps)."""
+    return sum(k.last.cycles for k in module._kernels
+               if isinstance(k, AccelStep) and k.last is not None)
