@@ -26,7 +26,7 @@ from tessera.hw.config import INSN_BITS, HwConfig
 from tessera.hw.errors import EncodingError
 from tessera.sim.fsim import alu, dma, gemm
 from tessera.sim.fsim.errors import IllegalInsnError, OutOfRangeError
-from tessera.sim.fsim.scheduler import run_schedule
+from tessera.sim.fsim.scheduler import CMD_DEPTH, run_schedule
 from tessera.sim.fsim.state import FSimState
 from tessera.sim.fsim.validate import check_program
 
@@ -50,11 +50,16 @@ class FSim:
     """A functional simulator of one accelerator with its own DRAM."""
 
     def __init__(
-        self, cfg: HwConfig | None = None, dram_bytes: int = 64 << 20, blas_threads: int = 1
+        self,
+        cfg: HwConfig | None = None,
+        dram_bytes: int = 64 << 20,
+        blas_threads: int = 1,
+        cmd_depth: int | None = CMD_DEPTH,
     ) -> None:
         self.cfg = cfg or HwConfig.default()
         self.state = FSimState(self.cfg, dram_bytes)
         self.blas_threads = blas_threads
+        self.cmd_depth = cmd_depth
 
     # ------------------------------------------------------------------ DRAM access
     def write_dram(self, addr: int, data: bytes) -> None:
@@ -106,7 +111,8 @@ class FSim:
         # One BLAS thread: the products are small, and a multi-threaded BLAS on a busy machine
         # spins (measured 17x slower with two threads under load).
         with threadpool_limits(limits=self.blas_threads, user_api="blas"):
-            sched = run_schedule(self.cfg, insns, finish, self.execute, timeline=timeline)
+            sched = run_schedule(self.cfg, insns, finish, self.execute, timeline=timeline,
+                                 cmd_depth=self.cmd_depth)
         wall = time.perf_counter() - start
         log.debug("fsim: %d instructions, %d cycles, %.3f s", finish + 1, sched.cycles, wall)
         return SimResult(sched.cycles, sched.counters, wall, sched.timeline, sched.insn_spans)

@@ -1,9 +1,12 @@
 """The three units, their token queues, deadlock detection and the cycle timeline (normative).
 
-Fetch dispatches instructions in program order, up to and including the first FINISH, into
-unbounded per-unit command queues (``Insn.unit``: load, compute or store); each instruction
-becomes available when fetch has read it (``cycles.fetch_times``). Each unit runs its queue in
-order. For one instruction a unit
+Fetch dispatches instructions in program order, up to and including the first FINISH (the
+rest of the stream is dropped), into per-unit command queues (``Insn.unit``: load, compute or
+store); an instruction is dispatched once fetch has read it (``cycles.fetch_times``) and its
+unit's queue has room. A queue holds ``cmd_depth`` instructions (16, as in the RTL; None:
+unbounded) that its unit has not taken yet; an idle unit takes the head at once and then waits
+there for its tokens, so a full queue stalls fetch, and with it every unit, until the unit
+takes one. Each unit runs its queue in order. For one instruction a unit
 
 1. pops one token from each queue named by its pop flags (``isa.token_queues``); a pop from an
    empty queue waits;
@@ -21,8 +24,9 @@ step retires a pop, an instruction or a push, so the loop always terminates.
 
 Counters (``tessera.hw.regmap.COUNTERS``): ``<unit>_busy`` counts cycles executing (DMA
 included), ``<unit>_stall`` cycles waiting on a token (empty queue or full queue; time waiting
-for fetch is idle, not stall); fetch_stall is 0 (command queues are unbounded); ``cycles`` is
-the cycle at which the last unit finished.
+for fetch is idle, not stall); ``fetch_stall`` counts cycles fetch held a read instruction
+because its unit's command queue was full; ``cycles`` is the cycle at which the last unit
+finished.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ from tessera.sim.fsim.errors import DeadlockError
 from tessera.sim.fsim.tokens import token_queues
 
 EXEC_UNITS = ("load", "compute", "store")
+CMD_DEPTH = 16  # command-queue depth of the RTL (hw/rtl/tessera_top.v: CMD_LOG_DEPTH = 4)
 
 
 @dataclass
@@ -49,6 +54,8 @@ class _Unit:
     busy: int = 0
     stall: int = 0
     pending: tuple[int, int] | None = None  # (pc, end cycle) waiting to push its tokens
+    order: list[int] = field(default_factory=list)  # pcs dispatched to this unit, in order
+    taken: list[int] = field(default_factory=list)  # cycle each was taken from the queue
 
 
 @dataclass
@@ -88,6 +95,7 @@ def run_schedule(
     finish_pc: int,
     execute: Callable[[int, I.Insn], None],
     timeline: bool = False,
+    cmd_depth: int | None = CMD_DEPTH,
 ) -> Schedule:
     """Run ``insns[: finish_pc + 1]`` through the units, calling ``execute(pc, insn)`` at each
     instruction's start, and return the cycle counts."""
@@ -95,9 +103,8 @@ def run_schedule(
     ready, bursts = fetch_times(cfg, count)
     units = {name: _Unit(name) for name in EXEC_UNITS}
     tokens = {pc: token_queues(insns[pc]) for pc in range(count)}
-    for pc in range(count):
-        units[insns[pc].unit].queue.append(pc)
     queues = _Queues(cfg.token_depth)
+    fetch = _Fetch(cmd_depth)
     tl: list[tuple[str, str, int, int]] | None = None
     spans: list[tuple[int, str, int, int]] | None = None
     if timeline:
@@ -107,14 +114,32 @@ def run_schedule(
     finished = False
 
     while True:
-        best: tuple[int, int, _Unit] | None = None
+        best: tuple[int, int, _Unit | None] | None = None
+        if fetch.next < count:
+            t = fetch.candidate(units[insns[fetch.next].unit], ready[fetch.next])
+            if t is not None:
+                best = (t, -1, None)
         for order, unit in enumerate(units.values()):
-            t = _candidate(unit, insns, tokens, queues, ready)
+            t = _candidate(unit, tokens, queues, fetch.dispatch)
             if t is not None and (best is None or (t, order) < best[:2]):
                 best = (t, order, unit)
         if best is None:
             break
-        t, _, unit = best
+        t, _, chosen = best
+        if chosen is None:  # fetch dispatches the next instruction
+            pc = fetch.next
+            unit = units[insns[pc].unit]
+            waited = t - max(ready[pc], fetch.last)
+            if waited > 0 and tl is not None:
+                tl.append(("fetch", "stall", t - waited, t))
+            fetch.stall += waited
+            fetch.dispatch.append(t)
+            fetch.last = t
+            fetch.next += 1
+            unit.queue.append(pc)
+            unit.order.append(pc)
+            continue
+        unit = chosen
         if unit.pending is not None:  # push the tokens of a finished instruction
             pc, end = unit.pending
             for q in tokens[pc][1]:
@@ -128,7 +153,8 @@ def run_schedule(
             continue
         pc = unit.queue.popleft()
         insn = insns[pc]
-        arrive = max(unit.free_at, ready[pc])
+        arrive = max(unit.free_at, fetch.dispatch[pc])
+        unit.taken.append(arrive)
         for q in tokens[pc][0]:
             queues.pops[q].append(t)
         if t > arrive:
@@ -153,11 +179,11 @@ def run_schedule(
             unit.pending = (pc, end)
 
     blocked = [u for u in units.values() if u.queue or u.pending is not None]
-    if blocked or not finished:
-        raise _deadlock(blocked, insns, tokens, queues)
+    if blocked or not finished or fetch.next < count:
+        raise _deadlock(blocked, insns, tokens, queues, fetch)
     fetch_busy = sum(b - a for a, b in bursts)
     cycles = max([u.free_at for u in units.values()] + [bursts[-1][1] if bursts else 0])
-    counters = {"cycles": cycles, "fetch_busy": fetch_busy, "fetch_stall": 0}
+    counters = {"cycles": cycles, "fetch_busy": fetch_busy, "fetch_stall": fetch.stall}
     for u in units.values():
         counters[f"{u.name}_busy"] = u.busy
         counters[f"{u.name}_stall"] = u.stall
@@ -165,12 +191,41 @@ def run_schedule(
     return Schedule(cycles, counters, tl, spans)
 
 
+class _Fetch:
+    """Dispatch state: the next instruction, when each was dispatched, and command-queue
+    room (a unit's queue holds at most ``depth`` instructions the unit has not taken yet)."""
+
+    def __init__(self, depth: int | None) -> None:
+        self.depth = depth
+        self.next = 0
+        self.last = 0
+        self.stall = 0
+        self.dispatch: list[int] = []
+
+    def candidate(self, unit: _Unit, arrived: int) -> int | None:
+        t = max(arrived, self.last)
+        j = len(unit.order)  # this instruction's position in the unit's stream
+        if self.depth is None or j < self.depth:
+            return t
+        taken = _taken(unit, j - self.depth, self.dispatch)
+        return None if taken is None else max(t, taken)
+
+
+def _taken(unit: _Unit, j: int, dispatch: list[int]) -> int | None:
+    """When the unit took its ``j``-th instruction out of its command queue, if it has: an
+    idle unit takes its queue's head at once (and then waits there for its tokens)."""
+    if j < len(unit.taken):
+        return unit.taken[j]
+    if j == len(unit.taken) and unit.pending is None and unit.queue:
+        return max(unit.free_at, dispatch[unit.queue[0]])
+    return None
+
+
 def _candidate(
     unit: _Unit,
-    insns: Sequence[I.Insn],
     tokens: dict[int, tuple[tuple[str, ...], tuple[str, ...]]],
     queues: _Queues,
-    ready: list[int],
+    dispatch: list[int],
 ) -> int | None:
     """The cycle of the unit's next step, or None if it cannot make one now."""
     if unit.pending is not None:
@@ -185,7 +240,7 @@ def _candidate(
     if not unit.queue:
         return None
     pc = unit.queue[0]
-    t = max(unit.free_at, ready[pc])
+    t = max(unit.free_at, dispatch[pc])
     for q in tokens[pc][0]:
         r = queues.pop_ready(q)
         if r is None:
@@ -199,6 +254,7 @@ def _deadlock(
     insns: Sequence[I.Insn],
     tokens: dict[int, tuple[tuple[str, ...], tuple[str, ...]]],
     queues: _Queues,
+    fetch: _Fetch,
 ) -> DeadlockError:
     parts: list[str] = []
     first: int | None = None
@@ -213,5 +269,11 @@ def _deadlock(
             what = f"waits on an empty {q} queue that no pending instruction will fill"
         name = where(pc, insns[pc])[:-1]  # "instruction 3 (GEMM" ...
         parts.append(f"{name} on {unit.name}) {what}")
+        first = pc if first is None else min(first, pc)
+    if fetch.next < len(tokens):
+        pc = fetch.next
+        unit = insns[pc].unit
+        parts.append(f"fetch cannot dispatch {where(pc, insns[pc])}: the {unit} command queue "
+                     f"is full ({fetch.depth} instructions)")
         first = pc if first is None else min(first, pc)
     return DeadlockError("deadlock: " + "; ".join(parts), first)

@@ -146,3 +146,29 @@ def test_random_programs_equal_the_sequential_reference(seed: int) -> None:
         for kind in ("acc", "out", "inp", "wgt", "uop"):
             assert np.array_equal(sim.state.buffers[kind], ref.buf[kind]), kind
         assert np.array_equal(sim.state.dram, ref.dram)
+
+
+def test_a_full_command_queue_stalls_fetch() -> None:
+    prog = [I.MemInsn(mem_type=INP, x_size=4, x_stride=4) for _ in range(40)] + [FIN]
+    bounded = FSim(SMALL, 1 << 14).run(prog)
+    free = FSim(SMALL, 1 << 14, cmd_depth=None).run(prog)
+    assert free.counters["fetch_stall"] == 0
+    assert bounded.counters["fetch_stall"] > 0
+    assert bounded.cycles == free.cycles  # the load unit is the bottleneck either way
+
+
+def test_a_full_command_queue_can_deadlock() -> None:
+    """17 loads wait on tokens that compute instructions behind them in the stream would
+    give; with 16-entry command queues fetch never reaches those (as in the RTL)."""
+    n = 18
+    prog = [I.MemInsn(mem_type=INP, pop_next=True) for _ in range(n)]
+    prog += [I.GemmInsn(uop_end=0, push_prev=True) for _ in range(n)] + [FIN]
+    res = FSim(SMALL, 1 << 14, cmd_depth=None).run(prog)
+    assert res.counters["insn_done"] == 2 * n + 1
+    with pytest.raises(DeadlockError) as err:
+        FSim(SMALL, 1 << 14).run(prog)
+    assert str(err.value) == (
+        "deadlock: instruction 0 (LOAD INP on load) waits on an empty c2l queue that no "
+        "pending instruction will fill; fetch cannot dispatch instruction 17 (LOAD INP): "
+        "the load command queue is full (16 instructions)"
+    )
