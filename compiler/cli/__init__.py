@@ -18,11 +18,13 @@ from tessera.hw.errors import TesseraError
 
 # Module names under tessera.compiler.cli, in the order `tessera --help` lists them.
 COMMANDS: tuple[str, ...] = (
+    "demo",
     "hw_info",
     "compile",
     "run",
     "info",
     "asm",
+    "profile",
 )
 
 
