@@ -121,3 +121,21 @@ def trace_layer(module: Any, feeds: dict[str, np.ndarray], layer: str, waves: st
              if isinstance(k, AccelStep)]
     raise CompileError(f"--trace layer must be one of the accelerator layers {names}, "
                        f"not {layer!r}")
+
+
+def vta_options(args: argparse.Namespace, shapes: dict[str, tuple[int, ...]],
+                err: Console) -> dict[str, Any]:
+    """``compile(..., target="vta")`` keywords from ``--device`` and ``--calibration``."""
+    from tessera.compiler.frontend import import_onnx
+
+    if args.calibration:
+        arrays = dict(_npy(s, "--calibration") for s in args.calibration)
+        count = min(len(a) for a in arrays.values())
+        calib = [{k: a[j:j + 1] for k, a in arrays.items()} for j in range(count)]
+    else:
+        graph = import_onnx(args.model, shapes or None)
+        specs = [{"name": i, "shape": list(graph.types[i].shape),
+                  "dtype": graph.types[i].dtype} for i in graph.inputs]
+        err.print("[yellow]no --calibration given: calibrating on 8 random inputs in [0, 1)")
+        calib = [_random_feeds(specs, seed) for seed in range(8)]
+    return {"device": args.device, "calibration": calib}
