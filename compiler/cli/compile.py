@@ -22,6 +22,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="static shape of a graph input, e.g. data=1x3x224x224 (repeatable)",
     )
     p.add_argument("--dump-graph", action="store_true", help="print the graph after each pass")
+    p.add_argument("--device", default="fsim", help="vta: accelerator device (fsim, rtl, "
+                   "rtl-fast)")
+    p.add_argument("--calibration", action="append", default=[], metavar="NAME=FILE.npy",
+                   help="vta: calibration samples (first axis: samples; default: 8 random)")
+    p.add_argument("--dump-partition", action="store_true",
+                   help="vta: print which steps run on the accelerator and which on the CPU")
     p.set_defaults(func=run)
 
 
@@ -51,7 +57,19 @@ def run(args: argparse.Namespace) -> int:
             console.print(print_graph(graph, max_consts=8), markup=False, highlight=False,
                           soft_wrap=True)
 
-    model = compile(args.model, target=args.target, input_shapes=shapes, after_pass=dump)
+    if args.target == "vta":
+        from tessera.compiler.cli.profile import vta_options
+
+        model = compile(args.model, target="vta", input_shapes=shapes, after_pass=dump,
+                        **vta_options(args, shapes, Console(stderr=True)))
+        from tessera.compiler.partition.flow import AccelModel
+
+        if args.dump_partition and isinstance(model, AccelModel):
+            console.print(model.partition_text(), markup=False, highlight=False)
+        for note in getattr(model, "notes", []):
+            console.print(f"note: {note}", markup=False, highlight=False)
+    else:
+        model = compile(args.model, target=args.target, input_shapes=shapes, after_pass=dump)
     out = Path(args.output) if args.output else Path(args.model).with_suffix(".tsr")
     model.save(out)
     info = model.info()
