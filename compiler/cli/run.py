@@ -18,6 +18,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--input", action="append", default=[], metavar="NAME=FILE.npy",
                    help="an input tensor (repeatable)")
     p.add_argument("--output-dir", default=".", help="where out0.npy, ... go (default: .)")
+    p.add_argument("--device", default=None,
+                   help="accelerator device of a vta artifact (fsim, rtl, rtl-fast)")
     p.set_defaults(func=run)
 
 
@@ -32,7 +34,7 @@ def _read_input(spec: str) -> tuple[str, np.ndarray]:
 
 
 def run(args: argparse.Namespace) -> int:
-    module = load(args.artifact)
+    module = load(args.artifact, device=args.device)
     feeds = dict(_read_input(s) for s in args.input)
     outs = module.run(feeds)
     out_dir = Path(args.output_dir)
