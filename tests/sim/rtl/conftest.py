@@ -14,9 +14,6 @@ from tessera.hw.config import HwConfig
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))  # echo_fixture, rtl_helpers
 
-CYCLE_REPORT: list[tuple[str, int, int]] = []  # (case, rtl cycles, fsim model cycles)
-
-
 def top_available() -> bool:
     try:
         from tessera.hw.rtl_sources import rtl_sources
@@ -44,14 +41,16 @@ def echo_lib(small: HwConfig) -> Iterator[Path]:
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    if not CYCLE_REPORT:
+    helpers = sys.modules.get("rtl_helpers")
+    report = getattr(helpers, "REPORT", None)  # (case, rtl cycles, fsim model cycles)
+    if not report:
         return
     tr = terminalreporter
     tr.section("RTL cycle counts (rtl-fast vs the fsim cycle model)")
-    total_rtl = sum(r for _, r, _ in CYCLE_REPORT)
-    total_fsim = sum(f for _, _, f in CYCLE_REPORT)
-    for case, rtl, fsim in CYCLE_REPORT[:40]:
+    total_rtl = sum(r for _, r, _ in report)
+    total_fsim = sum(f for _, _, f in report)
+    for case, rtl, fsim in report[:40]:
         tr.write_line(f"{case:60s} rtl {rtl:8d}  fsim {fsim:8d}")
-    if len(CYCLE_REPORT) > 40:
-        tr.write_line(f"... {len(CYCLE_REPORT) - 40} more")
-    tr.write_line(f"{len(CYCLE_REPORT)} runs: rtl {total_rtl} cycles, fsim model {total_fsim}")
+    if len(report) > 40:
+        tr.write_line(f"... {len(report) - 40} more")
+    tr.write_line(f"{len(report)} runs: rtl {total_rtl} cycles, fsim model {total_fsim}")
