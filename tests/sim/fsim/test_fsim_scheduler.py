@@ -21,21 +21,22 @@ def test_cycle_model_of_a_small_program() -> None:
     sim = FSim(SMALL, 1 << 14)
     load = I.MemInsn(mem_type=INP, x_size=4, x_stride=4, push_next=True)
     res = sim.run([load, I.GemmInsn(uop_end=0, pop_prev=True), FIN], timeline=True)
-    # fetch: 3 instructions of 4 beats in one burst: 32 + 12 = 44 cycles.
-    # LOAD: 16 bytes = 4 beats, one burst: 32 + 4 = 36 cycles, from 44 to 80.
-    # GEMM (empty loop, 1 cycle) waits for the token: 80 to 81; FINISH 81 to 82.
-    assert res.cycles == 82
+    # fetch: the latency, then 4 beats per instruction: read at 36, 40 and 44 cycles.
+    # LOAD: 16 bytes = 4 beats: 32 + 4 = 36 cycles, from 36 to 72.
+    # GEMM (empty loop, 1 cycle), dispatched at 40, waits for the token: 72 to 73.
+    # FINISH: 73 to 74.
+    assert res.cycles == 74
     assert res.counters == {
-        "cycles": 82, "fetch_busy": 44, "fetch_stall": 0, "load_busy": 36, "load_stall": 0,
-        "compute_busy": 2, "compute_stall": 36, "store_busy": 0, "store_stall": 0,
+        "cycles": 74, "fetch_busy": 44, "fetch_stall": 0, "load_busy": 36, "load_stall": 0,
+        "compute_busy": 2, "compute_stall": 32, "store_busy": 0, "store_stall": 0,
         "gemm_cycles": 0, "alu_cycles": 0, "insn_done": 3,
     }
     assert set(res.counters) == set(COUNTERS)
     assert res.timeline is not None
-    assert ("compute", "stall", 44, 80) in res.timeline
-    assert ("load", "busy", 44, 80) in res.timeline
-    assert res.insn_spans == [(0, "load", 44, 80), (1, "compute", 80, 81),
-                              (2, "compute", 81, 82)]
+    assert ("compute", "stall", 40, 72) in res.timeline
+    assert ("load", "busy", 36, 72) in res.timeline
+    assert res.insn_spans == [(0, "load", 36, 72), (1, "compute", 72, 73),
+                              (2, "compute", 73, 74)]
 
 
 def test_gemm_and_alu_issue_counters() -> None:
@@ -43,8 +44,8 @@ def test_gemm_and_alu_issue_counters() -> None:
     res = sim.run([I.GemmInsn(uop_end=2, iter_out=3, iter_in=5),
                    I.AluInsn(uop_end=1, iter_out=4), I.AluInsn(uop_end=1, use_imm=True), FIN])
     assert res.counters["gemm_cycles"] == 30
-    assert res.counters["alu_cycles"] == 4 * 2 + 1
-    assert res.counters["compute_busy"] == (30 + 4) + (8 + 4) + (1 + 4) + 1
+    assert res.counters["alu_cycles"] == 4 + 1
+    assert res.counters["compute_busy"] == (30 + 2) + (4 + 2) + (1 + 2) + 1
 
 
 def test_single_deadlock_message() -> None:
