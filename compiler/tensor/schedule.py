@@ -122,6 +122,14 @@ class Stage:
             )
         return iv
 
+    def _not_attached(self, iv: IterVar, prim: str) -> None:
+        for st in self.sch.stages:
+            if st.attach_stage is self and st.attach_ivar is iv:
+                raise ScheduleError(
+                    f"stage {self.name}: {prim}: loop {iv.name} must not have stage {st.name} "
+                    f"attached (compute_at after transforming the loop), not before"
+                )
+
     def _attr(self, iv: IterVar) -> dict[str, Any]:
         return self.iter_attrs.setdefault(iv, {})
 
@@ -164,6 +172,7 @@ class Stage:
                 f"stage {self.name}: split: loop {leaf.name} must not be annotated "
                 f"({self._attr(leaf)['kind']}) before it is split"
             )
+        self._not_attached(leaf, "split")
         outer = _new_iv(f"{leaf.name}.outer", leaf.kind)
         inner = _new_iv(f"{leaf.name}.inner", leaf.kind)
         self.relations.append(Split(leaf, outer, inner, factor, nparts))
@@ -206,6 +215,8 @@ class Stage:
                     f"stage {self.name}: fuse: loop {x.name} must not be annotated "
                     f"({self._attr(x)['kind']}) before it is fused"
                 )
+        self._not_attached(o, "fuse")
+        self._not_attached(i, "fuse")
         fused = _new_iv(f"{o.name}.{i.name}.fused", o.kind)
         self.relations.append(Fuse(o, i, fused))
         self.leaf_iter_vars[po:pi + 1] = [fused]

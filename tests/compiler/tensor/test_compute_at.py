@@ -55,3 +55,14 @@ def test_compute_at_errors():
     with pytest.raises(ScheduleError, match=r"^stage W: compute_at: stage Z \(loop i\) must "
                                              r"read W, not be unrelated$"):
         s2[W].compute_at(s2[Z], s2[Z].op.axis[0])
+
+
+def test_splitting_an_attach_loop_is_an_error():
+    X, Y, Z = _chain()
+    s = te.create_schedule(Z)
+    i = s[Z].op.axis[0]
+    s[Y].compute_at(s[Z], i)
+    with pytest.raises(ScheduleError, match=r"^stage Z: split: loop i must not have stage Y "
+                                             r"attached \(compute_at after transforming the "
+                                             r"loop\), not before$"):
+        s[Z].split(i, factor=2)
