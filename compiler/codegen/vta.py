@@ -114,13 +114,14 @@ def _insn(cfg: HwConfig, op: Op, cache: UopCache, entry_base: dict[str, int]) ->
 
 def generate(
     name: str, cfg: HwConfig, ops: Sequence[Op], specs: Sequence[TensorSpec],
-    consts: dict[str, np.ndarray], macs: int, meta: dict[str, Any],
+    consts: dict[str, np.ndarray], macs: int, meta: dict[str, Any], where: str = "",
 ) -> AccelKernel:
-    """The ``AccelKernel`` of ``ops``: micro-op cache load, the operations, FINISH."""
+    """The ``AccelKernel`` of ``ops``: micro-op cache load, the operations, FINISH.
+    ``where`` names the layer in errors."""
     cache = uop_cache(ops)
     if cache.words > cfg.uop_depth:
         raise ScheduleError(
-            f"{name}: the schedule overflows uop_buffer: it needs {cache.words} entries "
+            f"{where or name}: the schedule overflows uop_buffer: it needs {cache.words} entries "
             f"(every distinct micro-op kernel), {cache.words - cfg.uop_depth} more than its "
             f"{cfg.uop_depth}"
         )

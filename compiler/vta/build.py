@@ -92,7 +92,7 @@ def _build(p: Problem, cfg: HwConfig, schedule: Mapping[str, int] | None, epi: E
     meta = {**meta, "kind": p.kind, "schedule": tiling.knobs(), "macs": p.macs,
             "block_macs": p.nb * p.ocb * p.icb * p.oh * p.ow * p.kh * p.kw
             * cfg.macs_per_cycle}
-    return generate(p.name, cfg, ops, specs, consts, p.macs, meta)
+    return generate(p.name, cfg, ops, specs, consts, p.macs, meta, f"{p.kind} {p.name!r}")
 
 
 def build_qconv2d(

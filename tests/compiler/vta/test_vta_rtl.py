@@ -1,0 +1,53 @@
+"""A subset of layers on the cycle-accurate RTL (``rtl-fast``, small configuration): the
+same bits as the numpy reference and fsim, for one and two virtual threads."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from vta_helpers import check_conv, check_dense
+
+import tessera.runtime as rt
+from tessera.compiler.vta import Conv2dWorkload, DenseWorkload, default_schedule
+from tessera.hw import HwConfig
+
+pytestmark = pytest.mark.verilator
+SMALL = HwConfig.small()
+
+
+def _rtl_fast() -> rt.Device:
+    try:
+        return rt.device("rtl-fast", cfg=SMALL)
+    except Exception as err:  # noqa: BLE001 - any build failure means: cannot test here
+        pytest.skip(f"rtl-fast device unavailable: {err}")
+
+
+LAYERS = [
+    Conv2dWorkload(1, 8, 8, 8, 8, 3, 3, 1, 1, 1, 1),
+    Conv2dWorkload(1, 9, 7, 6, 10, 3, 3, 1, 1, 2, 2),
+    Conv2dWorkload(1, 8, 8, 8, 16, 1, 1, 0, 0, 2, 2),
+    Conv2dWorkload(2, 5, 5, 4, 4, 2, 2, 1, 1, 1, 1),
+]
+
+
+@pytest.mark.parametrize("index", range(len(LAYERS)))
+def test_conv2d_on_rtl_matches_reference_and_fsim(index: int) -> None:
+    wkl = LAYERS[index]
+    rtl = _rtl_fast()
+    fsim = rt.device("fsim", cfg=SMALL)
+    outs = []
+    for v in (1, 2):
+        sched = default_schedule(wkl, SMALL, vthreads=v)
+        y_rtl, res, _ = check_conv(wkl, SMALL, rtl, seed=index, schedule=sched, relu=True)
+        y_fsim, _, _ = check_conv(wkl, SMALL, fsim, seed=index, schedule=sched, relu=True)
+        np.testing.assert_array_equal(y_rtl, y_fsim)
+        assert res.cycles > 0
+        outs.append(y_rtl)
+    np.testing.assert_array_equal(outs[0], outs[1])
+
+
+def test_dense_on_rtl_matches_reference() -> None:
+    rtl = _rtl_fast()
+    for v in (1, 2):
+        sched = default_schedule(DenseWorkload(4, 24, 12), SMALL, vthreads=v)
+        check_dense(DenseWorkload(4, 24, 12), SMALL, rtl, seed=v, schedule=sched, relu=v == 2)
