@@ -1,0 +1,60 @@
+"""The CPU runtime: host target detection, the parallel launcher, argument checks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tessera.runtime.cpu import KernelCallError, host_target, load_kernel
+
+IR = r"""
+declare void @__tessera_parallel_launch(ptr, ptr, i32)
+declare i64 @pthread_self()
+define internal void @body(i32 %t, i32 %n, ptr %env) {
+  %self = call i64 @pthread_self()
+  %p = getelementptr i64, ptr %env, i32 %t
+  store i64 %self, ptr %p
+  %q = getelementptr i64, ptr %env, i32 63
+  %nn = sext i32 %n to i64
+  store i64 %nn, ptr %q
+  ret void
+}
+define void @main(ptr noalias %out) {
+  call void @__tessera_parallel_launch(ptr @body, ptr %out, i32 8)
+  ret void
+}
+"""
+
+
+def test_host_target_is_detected():
+    t = host_target()
+    assert t.cpu and t.triple
+    assert t.vector_bits in (128, 256, 512)
+    assert t.vector_lanes(32) == t.vector_bits // 32
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_launcher_runs_one_task_per_thread_on_distinct_threads(threads):
+    k = load_kernel(IR, "main", [("out", "int64", (64,))])
+    k.num_threads = threads
+    out = np.zeros(64, np.int64)
+    k(out)
+    assert out[63] == threads
+    assert len(set(out[:threads].tolist())) == threads
+    assert not out[threads:63].any()
+
+
+def test_argument_checks_name_the_parameter():
+    k = load_kernel(IR, "main", [("out", "int64", (64,))])
+    with pytest.raises(KernelCallError, match=r"^kernel main: argument out must be int64\[64\], "
+                                              r"not float32\[64\]$"):
+        k(np.zeros(64, np.float32))
+    with pytest.raises(KernelCallError, match=r"^kernel main: must be called with 1 arrays "
+                                              r"\(out\), not 2$"):
+        k(np.zeros(64, np.int64), np.zeros(64, np.int64))
+    with pytest.raises(KernelCallError, match=r"^kernel main: argument out must be "
+                                              r"C-contiguous, not strided$"):
+        k(np.zeros(128, np.int64)[::2])
+    with pytest.raises(KernelCallError, match=r"^kernel main: num_threads must be a positive "
+                                              r"int, not 0$"):
+        k.num_threads = 0
