@@ -19,6 +19,7 @@ from tessera.hw.errors import TesseraError
 # Module names under tessera.compiler.cli, in the order `tessera --help` lists them.
 COMMANDS: tuple[str, ...] = (
     "demo",
+    "bench_ops",
     "hw_info",
     "compile",
     "run",
