@@ -1,5 +1,9 @@
 """Loop-nest features of a lowered kernel (AutoTVM's itervar features, in a fixed length).
 
+Features are read from the loop IR after ``schedule_ops``, ``storage_flatten`` and
+``simplify`` (``feature_ir``), before unrolling and vectorization expand the body, so the
+annotations (parallel, vectorized, unrolled) are still loop kinds and it stays cheap.
+
 The *hot statement* is the buffer store that runs most often (the product of the extents of
 the loops around it). For the innermost ``DEPTH`` loops around it (outermost first, padded):
 log extent and loop kind; for its output buffer and up to ``BUFS - 1`` loaded buffers, per
@@ -11,14 +15,21 @@ in the innermost body (unrolling), arithmetic intensity, allocations, and the wo
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from tessera.compiler.tensor import expr as E
 from tessera.compiler.tensor import stmt as S
 from tessera.compiler.tensor.arith import linear
 from tessera.compiler.tensor.functor import walk
+from tessera.compiler.tensor.lower import _params
+from tessera.compiler.tensor.passes.simplify import simplify
+from tessera.compiler.tensor.passes.storage_flatten import storage_flatten
+from tessera.compiler.tensor.schedule import Schedule
+from tessera.compiler.tensor.schedule_ops import schedule_ops
+from tessera.compiler.tensor.tensor import Tensor
 
-FEATURE_VERSION = 1
+FEATURE_VERSION = 2
 DEPTH = 8
 BUFS = 4
 KINDS = (S.SERIAL, S.PARALLEL, S.VECTORIZED, S.UNROLLED)
@@ -119,6 +130,14 @@ def _stride(parts: list[tuple[E.Expr, int]], var: E.Var, vector_loop: bool) -> i
     return total
 
 
+def feature_ir(sch: Schedule, args: Sequence[Tensor]) -> S.PrimFunc:
+    """The loop nest whose features the model reads (annotated, not yet unrolled)."""
+    params, order = _params(sch, args)
+    f = S.PrimFunc("features", order, schedule_ops(sch, params))
+    f = storage_flatten(f)
+    return S.PrimFunc(f.name, f.params, simplify(f.body), f.attrs)
+
+
 def loop_features(func: S.PrimFunc) -> list[float]:
     """The fixed-length feature vector of ``func`` (``N_LOOP_FEATURES`` floats)."""
     hot, allocs, local_bytes = _find_hot(func)
@@ -126,6 +145,8 @@ def loop_features(func: S.PrimFunc) -> list[float]:
     loops = hot.loops[-DEPTH:]
     pad = DEPTH - len(loops)
     lanes = E.lanes_of(hot.store.value.dtype) if hot.store is not None else 1
+    if hot.loops and hot.loops[-1].kind == S.VECTORIZED:
+        lanes *= _extent(hot.loops[-1])
     for f in [None] * pad + loops:
         if f is None:
             feats += [0.0] * PER_LOOP
@@ -159,7 +180,8 @@ def loop_features(func: S.PrimFunc) -> list[float]:
         feats += [0.0] * pad + [_lg(s) for s in strides]
         feats += [0.0] * pad + [_lg(t) for t in touched]
     flops = hot.work * 2.0
-    feats += [_lg(lanes), _lg(hot.body_stores), _lg(flops / max(total_bytes, 1.0)),
+    unrolled = math.prod(_extent(f) for f in hot.loops if f.kind == S.UNROLLED)
+    feats += [_lg(lanes), _lg(hot.body_stores * unrolled), _lg(flops / max(total_bytes, 1.0)),
               float(allocs), _lg(local_bytes), _lg(hot.work), float(len(hot.loops)),
               float(sum(f.kind == S.PARALLEL for f in hot.loops))]
     return feats

@@ -26,7 +26,7 @@ from tessera.compiler.autotune.cost_model import CostModel, feature_row
 from tessera.compiler.autotune.database import Database, Record
 from tessera.compiler.autotune.errors import TuningError
 from tessera.compiler.autotune.explorer import anneal, random_unvisited
-from tessera.compiler.autotune.features import loop_features
+from tessera.compiler.autotune.features import feature_ir, loop_features
 from tessera.compiler.autotune.hardware import hw_key
 from tessera.compiler.autotune.measure import MeasureInput, Runner
 from tessera.compiler.autotune.space import Config, ConfigSpace
@@ -83,14 +83,12 @@ class _Featurizer:
 
     def __call__(self, cfg: Config) -> list[float] | None:
         if cfg.index not in self.cache:
-            from tessera.compiler.tensor.lower import lower
-
             impl, space = self.task.impl, self.task.space
             feats: list[float] | None = None
             if space.check(cfg) is None:
                 try:
                     sch, tensors = impl.instantiate(self.task.args, cfg)
-                    feats = feature_row(loop_features(lower(sch, tensors)), self.hw)
+                    feats = feature_row(loop_features(feature_ir(sch, tensors)), self.hw)
                 except Exception:  # noqa: BLE001 - an unbuildable point scores -inf
                     feats = None
             self.cache[cfg.index] = feats

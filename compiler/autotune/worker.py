@@ -43,10 +43,9 @@ def _close(out: np.ndarray, ref: np.ndarray) -> bool:
 def measure_payload(p: dict[str, Any]) -> dict[str, Any]:
     """Build, check and time one candidate. ``p``: template, args, config, number, repeat,
     threads, min_repeat_s. Returns costs (seconds), error_kind/error_msg, features."""
-    from tessera.compiler.autotune.features import loop_features
+    from tessera.compiler.autotune.features import feature_ir, loop_features
     from tessera.compiler.autotune.templates import get_template
     from tessera.compiler.codegen import build
-    from tessera.compiler.tensor.lower import lower
 
     t0 = time.perf_counter()
     out: dict[str, Any] = {"costs": [], "error_kind": None, "error_msg": "", "features": None}
@@ -56,9 +55,8 @@ def measure_payload(p: dict[str, Any]) -> dict[str, Any]:
         space = template.space(args)
         cfg = space.from_dict(p["config"])
         sch, tensors = template.instantiate(args, cfg)
-        func = lower(sch, tensors)
-        out["features"] = loop_features(func)
-        kernel = build(func, tensors)
+        out["features"] = loop_features(feature_ir(sch, tensors))
+        kernel = build(sch, tensors)
     except Exception as err:  # noqa: BLE001 - any build failure is a recorded result
         out.update(error_kind="build", error_msg=f"{type(err).__name__}: {err}")
         log.debug("build failed: %s", traceback.format_exc())
