@@ -19,6 +19,7 @@ from typing import Any
 from tessera.hw.config import INSN_BITS, HwConfig
 from tessera.hw.errors import EncodingError
 from tessera.hw.isa import encode
+from tessera.hw.regmap import ErrorCode
 from tessera.runtime.device import (
     DEFAULT_DRAM_BYTES,
     Buffer,
@@ -31,6 +32,17 @@ from tessera.runtime.device import (
 from tessera.sim.fsim import FSim, SimError
 
 OPTIONS = ("timeline",)
+
+
+class FSimRunError(DeviceError):
+    """fsim stopped the program: ``code`` (``regmap.ErrorCode``: ILLEGAL_INSN, OUT_OF_RANGE or
+    WATCHDOG for a deadlock) and ``pc`` (the failing instruction, where one is to blame) say
+    what and where, as ``RtlRunError`` does for the RTL."""
+
+    def __init__(self, message: str, code: ErrorCode, pc: int | None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.pc = pc
 
 
 class FSimDevice(Device):
@@ -89,7 +101,7 @@ class FSimDevice(Device):
                 timeline=bool(options.get("timeline", False)),
             )
         except SimError as err:
-            raise DeviceError(str(err)) from err
+            raise FSimRunError(str(err), err.code, err.pc) from err
         return RunResult(
             cycles=res.cycles, counters=dict(res.counters), wall_s=res.wall_s,
             timeline=res.timeline, extra={"insn_spans": res.insn_spans} if res.insn_spans

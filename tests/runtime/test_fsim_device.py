@@ -9,9 +9,9 @@ import tessera.runtime as rt
 from tessera.hw import HwConfig
 from tessera.hw import isa as I
 from tessera.hw import layout as L
-from tessera.hw.regmap import COUNTERS
+from tessera.hw.regmap import COUNTERS, ErrorCode
 from tessera.runtime import DeviceError, Program
-from tessera.runtime.fsim_device import FSimDevice
+from tessera.runtime.fsim_device import FSimDevice, FSimRunError
 from tessera.sim.fsim.gemm_program import blocked_gemm, reference
 
 SMALL = HwConfig.small()
@@ -70,6 +70,21 @@ def test_repeated_runs_reuse_the_program_buffer() -> None:
         dev.run(prog)
     assert dev.sim.state.acc[0, 0].tolist() == [50] * 4
     assert dev.alloc(64).addr < 1 << 14  # the bump allocator did not grow per run
+
+
+def test_run_errors_carry_code_and_pc() -> None:
+    dev = rt.device("fsim", cfg=SMALL, dram_bytes=1 << 20)
+    with pytest.raises(FSimRunError) as err:
+        dev.run(Program((I.FinishInsn(), ), SMALL))  # fine
+        dev.run(Program((I.GemmInsn(), I.GemmInsn(pop_prev=True), I.FinishInsn()), SMALL))
+    assert (err.value.code, err.value.pc) == (ErrorCode.WATCHDOG, 1)
+    with pytest.raises(FSimRunError) as err:
+        dev.run(Program((I.MemInsn(mem_type=I.MemType.OUT), I.FinishInsn()), SMALL))
+    assert (err.value.code, err.value.pc) == (ErrorCode.ILLEGAL_INSN, 0)
+    with pytest.raises(FSimRunError) as err:
+        dev.run(Program((I.GemmInsn(uop_end=1024), I.GemmInsn(uop_end=1025), I.FinishInsn()),
+                        SMALL))
+    assert (err.value.code, err.value.pc) == (ErrorCode.OUT_OF_RANGE, 1)
 
 
 @pytest.mark.parametrize(
