@@ -15,12 +15,13 @@ takes one. Each unit runs its queue in order. For one instruction a unit
 3. pushes one token to each queue named by its push flags; a push to a queue holding
    ``cfg.token_depth`` tokens waits until the other side pops one.
 
-Events are processed in cycle order (ties: load, compute, store), so instructions execute in
+Events are processed in cycle order (ties: fetch, load, compute, store), so instructions execute in
 the order of their start cycles; a program whose tokens order every conflicting buffer access
 gives the same result under any timing. When FINISH has retired and the load and store queues
-have drained, the run ends. When no unit can make progress before that, the run is deadlocked:
-``DeadlockError`` names each blocked instruction, its unit and the queue it waits on. Every
-step retires a pop, an instruction or a push, so the loop always terminates.
+have drained, the run ends. When neither fetch nor any unit can make progress before that, the
+run is deadlocked: ``DeadlockError`` names each blocked instruction, its unit and the queue it
+waits on (and the instruction fetch cannot dispatch, if any). Every step dispatches, starts or
+pushes for one instruction, so the loop always terminates.
 
 Counters (``tessera.hw.regmap.COUNTERS``): ``<unit>_busy`` counts cycles executing (DMA
 included), ``<unit>_stall`` cycles waiting on a token (empty queue or full queue; time waiting
