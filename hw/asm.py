@@ -16,7 +16,7 @@ Flags: ``pop_prev``, ``pop_next``, ``push_prev``, ``push_next``, ``reset`` (GEMM
 ``use_imm`` (ALU). A field left out takes its default: 1 for ``y_size``, ``x_size``,
 ``x_stride``, ``uop_end``, ``iter_out`` and ``iter_in``, 0 for everything else. ``format_insn``
 writes the flags that are set and the fields that differ from their default, so
-``parse(disassemble(b)) == b`` for every stream that decodes.
+``assemble(disassemble(b)) == b`` for every stream that decodes.
 
 The binary form of a program is its instruction stream as it lies in DRAM (16 little-endian
 bytes per instruction, ``isa.program_bytes``); micro-ops are 4 little-endian bytes each.
