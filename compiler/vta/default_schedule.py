@@ -1,11 +1,11 @@
 """Default schedules: the knob point with the fewest estimated cycles.
 
-The estimate follows the accelerator's cost structure (the same shape as fsim's cycle model):
-a DMA row of ``n`` entries costs ``ceil(beats / max_burst) * latency + beats``; a GEMM one
-cycle per block product; ALU one cycle per entry (two with a tensor operand). With one virtual
-thread the units take turns; with two, loads and stores hide under compute, so the layer
-takes about the busiest unit's time. Points whose buffers or micro-op cache would overflow
-are skipped. The auto-tuner replaces this with measurements.
+The estimate follows the accelerator's timing (the RTL's, which fsim's cycle model mirrors):
+a LOAD/STORE pays the DRAM latency once (requests run ahead) plus one cycle per bus beat and
+per zero-padding entry; GEMM and ALU one cycle per iteration plus a short pipeline fill. With
+one virtual thread the units take turns; with two, loads and stores hide under compute, so the
+layer takes about the busiest unit's time. Points whose buffers or micro-op cache would
+overflow are skipped. The auto-tuner replaces this with measurements.
 """
 
 from __future__ import annotations
@@ -17,12 +17,12 @@ from tessera.compiler.vta.schedule import KNOBS, Tiling, check_schedule, problem
 from tessera.compiler.vta.workload import Problem
 from tessera.hw.config import HwConfig
 
-FILL = 4
+FILL = 2
 
 
-def _row(cfg: HwConfig, entries: int, kind: str, latency: int) -> int:
-    beats = -(-entries * cfg.entry_bytes(kind) // cfg.bus_bytes)
-    return -(-beats // cfg.max_burst) * latency + beats
+def _dma(cfg: HwConfig, rows: int, entries: int, kind: str, latency: int, pad: int = 0) -> int:
+    """One LOAD/STORE of ``rows`` x ``entries`` plus ``pad`` zero entries."""
+    return latency + rows * -(-entries * cfg.entry_bytes(kind) // cfg.bus_bytes) + pad
 
 
 def uop_words_bound(p: Problem, t: Tiling) -> int:
@@ -40,25 +40,28 @@ def estimate_cycles(p: Problem, cfg: HwConfig, t: Tiling, bias: bool, shift: boo
     lat_r, lat_w = cfg.dram_read_latency, cfg.dram_write_latency
     e = t.acc_slot
     gemm = e * t.tile_ic * p.kh * p.kw + FILL
-    alu = e + 2 * e * bias + e * shift + 2 * e + FILL * (3 + bias + shift)
-    load = t.tile_n * t.tile_ic * t.win_h * _row(cfg, t.win_w, "inp", lat_r)
-    wrow = _row(cfg, t.tile_ic * p.kh * p.kw, "wgt", lat_r) * t.tile_oc
+    alu = (e + FILL) * (3 + bias + shift)  # reset, [add], [shr], min, max
+    pad = (p.pad_h * t.win_w + p.pad_w * t.win_h) // 2  # about half the tiles touch a border
+    if (t.win_h, t.win_w) == (p.h, p.w) and not (p.pad_h or p.pad_w):
+        load = _dma(cfg, t.tile_n, t.tile_ic * p.h * p.w, "inp", lat_r)
+    else:
+        load = t.tile_n * t.tile_ic * _dma(cfg, t.win_h, t.win_w, "inp", lat_r, pad)
+    wload = _dma(cfg, t.tile_oc, t.tile_ic * p.kh * p.kw, "wgt", lat_r)
     if t.wgt_resident:
-        pre = _row(cfg, t.wgt_total, "wgt", lat_r)
-        wloads = 0
+        pre, wloads = _dma(cfg, 1, t.wgt_total, "wgt", lat_r), 0
     else:
         pre = 0
         wloads = steps if chunks > 1 else min(steps, t.vthreads * (p.ocb // t.tile_oc) * p.nb)
     if (t.tile_h, t.tile_w) == (p.oh, p.ow):
-        store = t.tile_oc * t.tile_n * _row(cfg, p.oh * p.ow, "out", lat_w)
+        store = t.tile_oc * _dma(cfg, t.tile_n, p.oh * p.ow, "out", lat_w)
     else:
-        store = t.tile_oc * t.tile_n * t.tile_h * _row(cfg, t.tile_w, "out", lat_w)
-    total_load = steps * load + wloads * wrow
+        store = t.tile_oc * t.tile_n * _dma(cfg, t.tile_h, t.tile_w, "out", lat_w)
+    total_load = steps * load + wloads * wload
     total_compute = steps * gemm + tiles * alu
     total_store = tiles * store
     if t.vthreads == 1:
         return pre + total_load + total_compute + total_store
-    return pre + max(total_load, total_compute, total_store) + load + wrow + store
+    return pre + max(total_load, total_compute, total_store) + load + wload + store
 
 
 def best_schedule(p: Problem, cfg: HwConfig, bias: bool, shift: bool,
