@@ -76,7 +76,7 @@ def partition(graph: Graph, cfg: HwConfig) -> tuple[Graph, tuple[Placement, ...]
             emit(node, "cpu", reason, node.attr("layer", "") or "")
             continue
         x, y = node.inputs[0], node.outputs[0]
-        xb, yb = f"{x}__blk", f"{y}__blk"
+        xb, yb = f"{x}__packed", f"{y}__blk"
         emit(Node.make(f"{node.name}__pack", "AccelPack", [x], [xb], blocks), "cpu",
              "layout: to blocked")
         attrs: dict[str, Any] = {**node.attr_dict, **blocks, "layout": "blocked",
