@@ -26,6 +26,7 @@ COMMANDS: tuple[str, ...] = (
     "info",
     "asm",
     "profile",
+    "tune",
 )
 
 
