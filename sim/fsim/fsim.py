@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from tessera.hw import isa as I
 from tessera.hw.config import INSN_BITS, HwConfig
@@ -110,7 +110,7 @@ class FSim:
         finish = check_program(insns)
         # One BLAS thread: the products are small, and a multi-threaded BLAS on a busy machine
         # spins (measured 17x slower with two threads under load).
-        with threadpool_limits(limits=self.blas_threads, user_api="blas"):
+        with _blas().limit(limits=self.blas_threads, user_api="blas"):
             sched = run_schedule(self.cfg, insns, finish, self.execute, timeline=timeline,
                                  cmd_depth=self.cmd_depth)
         wall = time.perf_counter() - start
@@ -125,6 +125,12 @@ class FSim:
             gemm.gemm(self.state, pc, insn)
         elif isinstance(insn, I.AluInsn):
             alu.alu(self.state, pc, insn)
+
+
+@lru_cache(maxsize=1)
+def _blas() -> ThreadpoolController:
+    """The process's thread pools, inspected once (inspecting costs about a millisecond)."""
+    return ThreadpoolController()
 
 
 @lru_cache(maxsize=1 << 16)
