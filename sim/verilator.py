@@ -163,7 +163,7 @@ def file_lock(path: Path, timeout_s: float = LOCK_TIMEOUT_S) -> Iterator[None]:
             except BlockingIOError:
                 if time.monotonic() > deadline:
                     raise SimBuildError(
-                        f"build lock {path} must be released within {timeout_s:.0f} s, "
+                        f"build lock {path} must be released within {timeout_s:g} s, "
                         "but another process still holds it"
                     ) from None
                 time.sleep(0.2)
