@@ -111,8 +111,7 @@ class _Gen:
         out = {"uop_bgn": bgn, "uop_end": end, "iter_out": max(1, self.small(4)),
                "iter_in": max(1, self.small(4))}
         for name, depth in fields.items():
-            field = {"dst": "dst", "src": "src", "wgt": "wgt"}[name]
-            top = max(getattr(u, field) for u in used)
+            top = max(getattr(u, name) for u in used)
             room = depth - 1 - top
             fo = r.randint(0, max(0, min(8, room // max(1, out["iter_out"] - 1) // 2)))
             room -= fo * (out["iter_out"] - 1)
