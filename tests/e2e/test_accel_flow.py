@@ -1,0 +1,223 @@
+"""The vta flow end to end: quantize, partition, AccelKernels on fsim inside the graph
+executor, artifacts, the profile; every result against the integer reference graph."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto, helper, numpy_helper
+
+import tessera.runtime as rt
+from tessera.compiler import compile
+from tessera.compiler.errors import CompileError
+from tessera.compiler.models import digits_model_path, digits_split
+from tessera.compiler.partition.flow import AccelModel
+from tessera.compiler.quant import QuantConfig
+from tessera.compiler.quant.calibrate import evaluate
+from tessera.runtime.accel_exec import AccelStep, kernel_from_bytes, kernel_to_bytes
+from tessera.runtime.profile import profile_module, step_values
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def data():
+    return digits_split()
+
+
+@pytest.fixture(scope="module")
+def digits(data) -> AccelModel:
+    xtr = data[0]
+    m = compile(str(digits_model_path()), target="vta", device="fsim",
+                calibration=[{"x": xtr[i:i + 1]} for i in range(0, 400, 4)])
+    assert isinstance(m, AccelModel)
+    return m
+
+
+def test_digits_layers_run_on_the_accelerator_bit_exact(digits, data):
+    xte = data[1]
+    strategies = digits.module.strategies
+    assert strategies.count("vta") == 3
+    assert [p.layer for p in digits.placements if p.where == "vta"] == ["conv1", "conv2", "fc"]
+    assert digits.notes == []
+    for i in range(5):
+        x = {"x": xte[i:i + 1]}
+        (got,) = digits.run(x)
+        ref = evaluate(digits.qgraph, x)["logits"]  # the integer reference of the int8 graph
+        np.testing.assert_array_equal(got, ref)
+    steps = [k for k in digits.module._kernels if isinstance(k, AccelStep)]
+    assert all(k.last is not None and k.last.cycles > 0 for k in steps)
+
+
+def test_digits_partition_is_printable(digits):
+    text = digits.partition_text()
+    assert text.splitlines()[0] == "partition: 3 accelerator layer(s), 12 CPU node(s)"
+    assert "  vta  QConv2d          conv1__qconv2d [conv1]" in text
+    assert "  cpu  MaxPool          pool1__q  (not an accelerator op)" in text
+
+
+def test_artifact_runs_on_any_device_without_the_compiler(digits, data, tmp_path):
+    x = {"x": data[1][7:8]}
+    path = digits.save(tmp_path / "digits.tsr")
+    loaded = rt.load(path, device="fsim")
+    assert loaded.strategies.count("vta") == 3
+    np.testing.assert_array_equal(loaded.run(x)[0], digits.run(x)[0])
+    assert rt.load(path).plan["device"] == "fsim"
+    with pytest.raises(rt.DeviceError, match="device must be one of "
+                                             r"\['fsim', 'rtl', 'rtl-fast'\] for a vta "
+                                             "artifact, not 'gpu'"):
+        rt.load(path, device="gpu")
+
+
+def test_kernel_blob_round_trip(digits):
+    step = next(k for k in digits.module._kernels if isinstance(k, AccelStep))
+    k2 = kernel_from_bytes(kernel_to_bytes(step.kernel))
+    assert k2.insns == step.kernel.insns and k2.tensors == step.kernel.tensors
+    assert k2.macs == step.kernel.macs and k2.cfg == step.kernel.cfg
+    for name, v in step.kernel.consts.items():
+        np.testing.assert_array_equal(k2.consts[name], v)
+
+
+def test_profile_table_json_trace_png(digits, data, tmp_path):
+    prof = profile_module(digits.module, {"x": data[1][:1]})
+    vta = [lp for lp in prof.layers if lp.where == "vta"]
+    assert [lp.layer for lp in vta] == ["conv1", "conv2", "fc"]
+    cfg = digits.module._kernels[2].kernel.cfg
+    for lp in vta:
+        assert lp.cycles and lp.cycles > 0 and lp.dma_bytes > 0
+        assert lp.utilization == pytest.approx(lp.macs / (lp.cycles * cfg.macs_per_cycle))
+    assert [lp.macs for lp in vta] == [16 * 9 * 64, 32 * 16 * 9 * 16, 10 * 128]
+    doc = json.loads(json.dumps(prof.to_json()))
+    assert doc["accel_cycles"] == sum(lp.cycles for lp in vta)
+    trace = prof.chrome_trace()["traceEvents"]
+    units = {e["name"].split()[-1] for e in trace if e.get("cat") in ("busy", "stall")}
+    assert units == {"busy", "stall"}
+    tids = {e["tid"] for e in trace if e.get("cat") == "busy"}
+    assert tids == {1, 2, 3, 4}  # fetch, load, compute, store
+    assert all(e["dur"] >= 0 for e in trace if e["ph"] == "X")
+    png = prof.save_png(tmp_path / "conv2.png", layer="conv2")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    with pytest.raises(KeyError, match="no layer or step 'conv9'"):
+        prof.layer("conv9")
+
+
+def _two_conv_model() -> onnx.ModelProto:
+    rng = np.random.default_rng(3)
+    w1 = numpy_helper.from_array(rng.normal(0, 0.3, (16, 8, 3, 3)).astype(np.float32), "w1")
+    w2 = numpy_helper.from_array(rng.normal(0, 0.2, (16, 16, 3, 3)).astype(np.float32), "w2")
+    b2 = numpy_helper.from_array(rng.normal(0, 0.1, (16,)).astype(np.float32), "b2")
+    nodes = [
+        helper.make_node("Conv", ["x", "w1"], ["a"], pads=[1, 1, 1, 1], name="c1"),
+        helper.make_node("Relu", ["a"], ["r"], name="relu"),
+        helper.make_node("Conv", ["r", "w2", "b2"], ["y"], pads=[1, 1, 1, 1], strides=[2, 2],
+                         name="c2"),
+    ]
+    g = helper.make_graph(
+        nodes, "two_convs", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 8, 6, 6])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 16, 3, 3])], [w1, w2, b2])
+    return helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+
+
+def test_consecutive_layers_pass_blocked_data_directly():
+    rng = np.random.default_rng(4)
+    cal = [{"x": rng.normal(size=(1, 8, 6, 6)).astype(np.float32)} for _ in range(4)]
+    m = compile(_two_conv_model(), target="vta", calibration=cal)
+    ops = [p.op for p in m.placements]
+    assert ops == ["QuantizeLinear", "AccelPack", "QConv2d", "QConv2d", "AccelUnpack",
+                   "DequantizeLinear", "Identity"]
+    x = {"x": cal[0]["x"]}
+    np.testing.assert_array_equal(m.run(x)[0], evaluate(m.qgraph, x)["y"])
+    # the int8 model tracks the float one
+    ref = evaluate(m.float_graph, x)["y"]
+    assert np.abs(m.run(x)[0] - ref).max() < 0.05 * np.abs(ref).max() + 0.1
+
+
+def test_per_channel_layers_stay_on_cpu_with_a_reason(data):
+    xtr, xte = data[0], data[1]
+    m = compile(str(digits_model_path()), target="vta", calibration=[{"x": xtr[:1]}],
+                quant=QuantConfig(weights="per_channel"))
+    cpu = [p for p in m.placements if p.op in ("QConv2d", "QDense")]
+    assert all(p.where == "cpu" for p in cpu)
+    assert "per-channel shifts (the ALU applies one immediate shift per layer)" in cpu[0].reason
+    x = {"x": xte[:1]}
+    np.testing.assert_array_equal(m.run(x)[0], evaluate(m.qgraph, x)["logits"])
+
+
+def test_model_without_accelerator_ops_compiles_to_cpu_alone_with_a_note():
+    t = helper.make_tensor_value_info
+    g = helper.make_graph(
+        [helper.make_node("Tanh", ["x"], ["h"], name="t"),
+         helper.make_node("Softmax", ["h"], ["y"], name="s", axis=1)],
+        "no_accel", [t("x", TensorProto.FLOAT, [2, 5])], [t("y", TensorProto.FLOAT, [2, 5])])
+    model = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+    m = compile(model, target="vta")
+    assert m.notes == ["no operator of no_accel is supported by the accelerator (int8 conv2d "
+                       "or dense with constant weights): it compiles to the CPU alone"]
+    assert set(m.module.strategies) == {"numpy"} and m.qgraph is None
+    x = np.linspace(-2, 2, 10, dtype=np.float32).reshape(2, 5)
+    e = np.exp(np.tanh(x))
+    np.testing.assert_allclose(m.run({"x": x})[0], e / e.sum(1, keepdims=True), rtol=1e-6)
+
+
+def test_vta_errors_are_explicit():
+    with pytest.raises(CompileError, match=r"target vta needs calibration sample inputs"):
+        compile(str(digits_model_path()), target="vta")
+    with pytest.raises(CompileError, match=r"device must be one of \['fsim', 'rtl', "
+                                           r"'rtl-fast'\], not 'tpu'"):
+        compile(str(digits_model_path()), target="vta", device="tpu")
+
+
+def _resnet18(size: int) -> onnx.ModelProto:
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        from build_resnet18 import build_resnet18
+    finally:
+        sys.path.pop(0)
+    return build_resnet18(size=size)
+
+
+@pytest.mark.slow
+def test_resnet18_int8_on_fsim_agrees_with_float(record_property):
+    """ResNet-18 quantized, partitioned and run on fsim; top-1 agreement is reported."""
+    size = 64
+    model = _resnet18(size)
+    rng = np.random.default_rng(0)
+    feeds = [{"data": rng.random((1, 3, size, size)).astype(np.float32)} for _ in range(12)]
+    m = compile(model, target="vta", device="fsim", calibration=feeds[:4])
+    assert m.module.strategies.count("vta") == 21  # 20 convolutions and the dense layer
+    agree = 0
+    for f in feeds[4:]:
+        (y,) = m.run(f)
+        np.testing.assert_array_equal(y, evaluate(m.qgraph, f)["logits"])
+        agree += int(y.argmax() == evaluate(m.float_graph, f)["logits"].argmax())
+    rate = agree / len(feeds[4:])
+    record_property("top1_agreement", rate)
+    print(f"ResNet-18 int8 vs float top-1 agreement: {rate:.0%} of {len(feeds[4:])}")
+    assert rate >= 0.5
+
+
+@pytest.mark.verilator
+@pytest.mark.slow
+def test_resnet18_sample_layer_matches_rtl():
+    """One ResNet-18 accelerator layer, bit for bit between fsim and the RTL (rtl-fast)."""
+    size = 32
+    rng = np.random.default_rng(1)
+    feeds = [{"data": rng.random((1, 3, size, size)).astype(np.float32)} for _ in range(2)]
+    m = compile(_resnet18(size), target="vta", device="fsim", calibration=feeds)
+    try:
+        rtl = rt.device("rtl-fast", cfg=m.module._kernels[2].kernel.cfg)
+    except rt.DeviceError as err:  # pragma: no cover - no Verilator toolchain
+        pytest.skip(f"rtl-fast unavailable: {err}")
+    values = step_values(m.module, feeds[0])
+    steps = [(s, k) for s, k in zip(m.module.plan["steps"], m.module._kernels)
+             if isinstance(k, AccelStep)]
+    step, kernel = steps[len(steps) // 2]
+    x = values[step["inputs"][0]]
+    out_rtl, res_rtl = kernel.kernel.run(rtl, {"data": x})
+    np.testing.assert_array_equal(out_rtl["out"], values[step["outputs"][0]])
+    assert res_rtl.cycles > 0
