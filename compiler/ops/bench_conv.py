@@ -16,9 +16,12 @@ def ort_conv_session(weight: np.ndarray, shape: tuple[int, int, int, int], pad: 
     from onnx import TensorProto, helper, numpy_helper
 
     node = helper.make_node("Conv", ["x", "w"], ["y"], pads=[pad] * 4)
+    kh, kw = weight.shape[2:]
+    out_shape = [shape[0], weight.shape[0], shape[2] + 2 * pad - kh + 1,
+                 shape[3] + 2 * pad - kw + 1]
     graph = helper.make_graph(
         [node], "conv", [helper.make_tensor_value_info("x", TensorProto.FLOAT, list(shape))],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, out_shape)],
         [numpy_helper.from_array(weight, "w")])
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
     onnx.checker.check_model(model)

@@ -29,8 +29,14 @@ def _pair(v: int | Sequence[int], what: str) -> tuple[int, int]:
 
 def conv2d_nchw(data: T.Tensor, weight: T.Tensor, stride: int | Sequence[int] = 1,
                 padding: int | Sequence[int] = 0, dilation: int | Sequence[int] = 1,
-                name: str = "conv2d") -> T.Tensor:
-    """``out[n, o, y, x] = sum(data[n, c, y*s + ry*d, x*s + rx*d] * weight[o, c, ry, rx])``."""
+                name: str = "conv2d", oc_block: int | None = None) -> T.Tensor:
+    """``out[n, o, y, x] = sum(data[n, c, y*s + ry*d, x*s + rx*d] * weight[o, c, ry, rx])``.
+
+    Computed through a channel-blocked accumulator: the weight is packed into
+    ``[O/ob][C][KH][KW][ob]`` (``ob`` = ``oc_block``, the vector width by default) so the
+    micro-kernel holds ``ob`` output channels of ``x_block`` pixels in vector registers;
+    ``oc_block=1`` gives the plain direct convolution (tag ``conv2d_nchw_direct``).
+    """
     if data.ndim != 4 or weight.ndim != 4:
         raise CompileError(f"conv2d: data and weight must be 4-D, not {data.shape} and "
                            f"{weight.shape}")
@@ -52,13 +58,30 @@ def conv2d_nchw(data: T.Tensor, weight: T.Tensor, stride: int | Sequence[int] = 
     rc = T.reduce_axis(c, "rc")
     ry = T.reduce_axis(kh, "ry")
     rx = T.reduce_axis(kw, "rx")
+    ob = host_target().vector_lanes(32) if oc_block is None else oc_block
+    if ob <= 1:
+        def direct(nn: E.Var, oc: E.Var, y: E.Var, x: E.Var) -> E.Expr:
+            a = E.cast(acc, src[nn, rc, y * sh + ry * dh, x * sw + rx * dw])
+            return T.sum(a * E.cast(acc, weight[oc, rc, ry, rx]), axis=[rc, ry, rx])
 
-    def body(nn: E.Var, oc: E.Var, y: E.Var, x: E.Var) -> E.Expr:
-        a = E.cast(acc, src[nn, rc, y * sh + ry * dh, x * sw + rx * dw])
-        return T.sum(a * E.cast(acc, weight[oc, rc, ry, rx]), axis=[rc, ry, rx])
+        return T.compute((n, o, oh, ow), direct, name=name, tag="conv2d_nchw_direct")
+    nob = -(-o // ob)
 
-    return T.compute((n, o, oh, ow), body, name=name, tag="conv2d_nchw",
-                     attrs={"stride": (sh, sw)})
+    def pack(a: E.Var, ci: E.Var, y: E.Var, x: E.Var, b: E.Var) -> E.Expr:
+        oc = a * ob + b
+        val = weight[E.minimum(oc, o - 1), ci, y, x]
+        return val if o % ob == 0 else E.select(oc < o, val, E.as_expr(0, val.dtype))
+
+    wp = T.compute((nob, c, kh, kw, ob), pack, name=name + "_packw", tag="conv_pack_w")
+
+    def blocked(nn: E.Var, a: E.Var, y: E.Var, x: E.Var, b: E.Var) -> E.Expr:
+        v = E.cast(acc, src[nn, rc, y * sh + ry * dh, x * sw + rx * dw])
+        return T.sum(v * E.cast(acc, wp[a, rc, ry, rx, b]), axis=[rc, ry, rx])
+
+    blk = T.compute((n, nob, oh, ow, ob), blocked, name=name + "_blocked",
+                    tag="conv2d_nchw_blocked")
+    return T.compute((n, o, oh, ow), lambda nn, oc, y, x: blk[nn, oc // ob, y, x, oc % ob],
+                     name=name, tag="conv2d_nchw", attrs={"oc_block": ob})
 
 
 def _block(n: int, limit: int) -> int:
@@ -79,14 +102,55 @@ def conv_tile(ow: int, o: int, lanes: int, accumulators: int = 16) -> tuple[int,
 
 
 def schedule_conv2d_nchw(out: T.Tensor, sch: Schedule | None = None) -> Schedule:
+    """Default schedule: output channels in vector lanes, a row segment of ``x_block``
+    pixels unrolled, input channels and the window outside the register tile; rows and
+    channel blocks run in parallel."""
     s = sch or create_schedule(out)
+    if out.op.tag == "conv2d_nchw_direct":  # type: ignore[attr-defined]
+        return _schedule_direct(out, s)
+    blk = next(t for t in op_inputs(out.op) if getattr(t.op, "tag", "") == "conv2d_nchw_blocked")
+    for t in op_inputs(blk.op):
+        tag = getattr(t.op, "tag", "")
+        if tag == "pad":
+            st = s[t]
+            n_, c_, y_, x_ = st.op.axis
+            st.parallel(st.fuse(n_, c_))
+            st.vectorize(x_)
+        elif tag == "conv_pack_w":
+            st = s[t]
+            st.parallel(st.op.axis[0])
+            st.vectorize(st.op.axis[4])
+    ob = int(out.op.attrs["oc_block"])  # type: ignore[attr-defined]
+    ow = out.shape[3]
+    divs = [d for d in range(1, min(ow, 14) + 1) if ow % d == 0]
+    xb = divs[-1] if divs[-1] >= 4 or ow <= 14 else 8
+    s[blk].scope = "local"
+    st = s[out]
+    n, oc, y, x = st.op.axis
+    oco, oci = st.split(oc, factor=ob)
+    xo, xi = st.split(x, factor=xb)
+    st.reorder(n, oco, y, xo, oci, xi)
+    st.unroll(oci)
+    st.unroll(xi)
+    st.parallel(st.fuse(st.fuse(n, oco), y))
+    s[blk].compute_at(st, xo)
+    lc = s[blk]
+    ln, la, ly, lx, lb = lc.op.axis
+    rc, ry, rx = lc.op.reduce_axis
+    lc.reorder(ln, la, ly, rc, ry, rx, lx, lb)
+    lc.unroll(lx)
+    lc.vectorize(lb)
+    return s
+
+
+def _schedule_direct(out: T.Tensor, s: Schedule) -> Schedule:
     lanes = host_target().vector_lanes(32)
     for t in op_inputs(out.op):
         if getattr(t.op, "tag", "") == "pad":
             st = s[t]
             n_, c_, y_, x_ = st.op.axis
             st.parallel(st.fuse(n_, c_))
-            st.vectorize(x_) if t.shape[3] <= 4096 else None
+            st.vectorize(x_)
     _, o, oh, ow = out.shape
     xb, ob = conv_tile(ow, o, lanes)
     local = s.cache_write(out, "local")

@@ -20,6 +20,7 @@ STRATEGY: dict[str, Callable[[Tensor], Schedule]] = {
     "matmul": schedule_matmul,
     "dense_bias": schedule_matmul,
     "conv2d_nchw": schedule_conv2d_nchw,
+    "conv2d_nchw_direct": schedule_conv2d_nchw,
     "conv2d_nchwc": schedule_conv2d_nchwc,
     "depthwise_conv2d_nchw": schedule_depthwise_conv2d_nchw,
     "pool": schedule_pool,
