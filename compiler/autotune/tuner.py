@@ -216,3 +216,22 @@ def _account(res: TuneResult, r: Record) -> None:
         res.best_cost, res.best_config = r.cost, dict(r.config)
     if res.default_cost is None and r.ok and r.config == res.task.impl.default(res.task.args):
         res.default_cost = r.cost
+
+
+def tune_tasks(tasks: list[Task], runner: Runner, db: Database, trials: int,
+               strategy: str = "xgb", seed: int = 0, batch_size: int = 8,
+               progress: Callable[[int, TuneResult], None] | None = None,
+               deadline: float | None = None) -> list[TuneResult]:
+    """Tune each task in turn (one shared cost model keeps learning across them)."""
+    model = CostModel(seed=seed)
+    out = []
+    for k, task in enumerate(tasks):
+        def cb(res: TuneResult, k: int = k) -> None:
+            if progress is not None:
+                progress(k, res)
+
+        res = tune_task(task, runner, db, trials, strategy, seed, batch_size, cb, deadline,
+                        model)
+        cb(res)
+        out.append(res)
+    return out

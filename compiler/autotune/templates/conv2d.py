@@ -1,9 +1,11 @@
-"""The tunable NCHW conv2d: ``ops.conv2d``'s register-tiled direct convolution with knobs.
+"""The tunable NCHW conv2d: ``ops.conv2d_nchw``'s two schedules with knobs.
 
-Knobs: ``ob`` (output channels per register tile, unrolled), ``xb`` (output columns per tile,
-vectorized), ``rorder`` (order of the reduction loops around the tile: channels outside or
-inside the kernel window), ``urx`` (unroll the kernel-window column loop), ``par`` (parallel
-over (batch, channel block, row) fused, or over (batch, channel block) with rows serial).
+``variant``: ``blocked`` (the operator library's default: the weight packed by blocks of
+``ob`` output channels, which sit in vector lanes, ``xb`` output pixels unrolled) or
+``direct`` (``ob`` output channels unrolled by ``xb`` pixels in vector lanes).
+``rorder``: the reduction loops around the register tile, channels outside or inside the
+kernel window; ``urx``: unroll the window's column loop; ``par``: parallel over the fused
+(batch, channel block, row) loops or over (batch, channel block) with rows serial.
 The default point is ``ops.schedule_conv2d_nchw``'s.
 """
 
@@ -16,12 +18,13 @@ import numpy as np
 from tessera.compiler import tensor as te
 from tessera.compiler.autotune.space import Config, ConfigSpace, Knob
 from tessera.compiler.autotune.templates.base import Template
-from tessera.compiler.ops.conv2d import _block, conv2d_nchw
-from tessera.compiler.tensor.schedule import Schedule, op_inputs
+from tessera.compiler.ops.conv2d import conv2d_nchw
+from tessera.compiler.tensor.schedule import Schedule, Stage, op_inputs
 from tessera.compiler.tensor.tensor import Tensor
 from tessera.runtime.cpu import host_target
 
-OB = (1, 2, 4, 6, 8, 12, 16)
+OB = (1, 2, 4, 6, 8, 12, 16, 32)
+XB = (1, 2, 4, 7, 8, 14, 16, 28, 32)
 
 
 def out_size(args: tuple[Any, ...]) -> tuple[int, int]:
@@ -29,11 +32,10 @@ def out_size(args: tuple[Any, ...]) -> tuple[int, int]:
     return (h + 2 * pad - kh) // stride + 1, (w + 2 * pad - kw) // stride + 1
 
 
-def _default_xb(ow: int, lanes: int) -> int:
-    xb = ow if ow <= 2 * lanes else _block(ow, 2 * lanes)
-    if xb < lanes // 2 and ow > 2 * lanes:
-        xb = lanes
-    return xb
+def _default_xb(ow: int) -> int:
+    """``ops.schedule_conv2d_nchw``'s pixel block of the blocked variant."""
+    divs = [d for d in range(1, min(ow, 14) + 1) if ow % d == 0]
+    return divs[-1] if divs[-1] >= 4 or ow <= 14 else 8
 
 
 class Conv2dTemplate(Template):
@@ -45,34 +47,35 @@ class Conv2dTemplate(Template):
         o = args[4]
         _, ow = out_size(args)
         lanes = host_target().vector_lanes(32)
-        xbs = sorted({v for v in (4, 7, 8, 14, 16, 28, 32, lanes, 2 * lanes, _default_xb(ow, lanes))
-                      if v <= max(ow, 4)})
+        xbs = tuple(sorted({v for v in (*XB, _default_xb(ow)) if v <= ow}))
 
         def check(cfg: Config) -> str | None:
-            if o % cfg["ob"]:
-                return f"ob must divide the {o} output channels, not {cfg['ob']}"
-            if cfg["xb"] > ow:
-                return f"xb must be at most the output width {ow}, not {cfg['xb']}"
-            if cfg["ob"] * -(-cfg["xb"] // lanes) > 28:
-                return (f"ob*ceil(xb/lanes) accumulators must fit in 28 vector registers, not "
-                        f"{cfg['ob'] * -(-cfg['xb'] // lanes)}")
+            ob, xb = int(cfg["ob"]), int(cfg["xb"])
+            if cfg["variant"] == "blocked":
+                if ob % 4:
+                    return f"ob must be a multiple of 4 for the blocked variant, not {ob}"
+                regs = xb * -(-ob // lanes)
+            else:
+                if o % ob:
+                    return f"ob must divide the {o} output channels, not {ob}"
+                regs = ob * -(-xb // lanes)
+            if regs > 28:
+                return f"the register tile must fit in 28 vector registers, not {regs}"
             return None
 
         return ConfigSpace([
+            Knob("variant", ("blocked", "direct")),
             Knob("ob", OB),
-            Knob("xb", tuple(xbs)),
+            Knob("xb", xbs),
             Knob("rorder", ("c,y,x", "y,x,c")),
             Knob("urx", (False, True)),
             Knob("par", ("n,o,y", "n,o")),
         ], check)
 
     def default(self, args: tuple[Any, ...]) -> dict[str, Any]:
-        o = args[4]
         _, ow = out_size(args)
-        lanes = host_target().vector_lanes(32)
-        ob = max(v for v in OB if o % v == 0 and v <= (8 if lanes >= 16 else 6))
-        return {"ob": ob, "xb": _default_xb(ow, lanes), "rorder": "c,y,x", "urx": False,
-                "par": "n,o,y"}
+        return {"variant": "blocked", "ob": host_target().vector_lanes(32),
+                "xb": _default_xb(ow), "rorder": "c,y,x", "urx": False, "par": "n,o,y"}
 
     def flops(self, args: tuple[Any, ...]) -> float:
         n, c, _, _, o, kh, kw, _, _, _ = args
@@ -88,39 +91,60 @@ class Conv2dTemplate(Template):
 
     def instantiate(self, args: tuple[Any, ...], cfg: Config) -> tuple[Schedule, list[Tensor]]:
         n, c, h, w, o, kh, kw, stride, pad, dtype = args
+        blocked = cfg["variant"] == "blocked"
         D = te.placeholder((n, c, h, w), dtype, "D")
         W = te.placeholder((o, c, kh, kw), dtype, "W")
-        out = conv2d_nchw(D, W, stride=stride, padding=pad)
+        out = conv2d_nchw(D, W, stride=stride, padding=pad,
+                          oc_block=int(cfg["ob"]) if blocked else 1)
         s = te.create_schedule(out)
-        for t in op_inputs(out.op):
-            if getattr(t.op, "tag", "") == "pad":
+        if blocked:
+            acc = next(t for t in op_inputs(out.op)
+                       if getattr(t.op, "tag", "") == "conv2d_nchw_blocked")
+            s[acc].scope = "local"
+        else:
+            acc = s.cache_write(out, "local")
+        for t in op_inputs(acc.op if blocked else out.op):
+            tag = getattr(t.op, "tag", "")
+            if tag == "pad":
                 ps = s[t]
                 n_, c_, _, x_ = ps.op.axis
                 ps.parallel(ps.fuse(n_, c_))
-                if t.shape[3] <= 4096:
-                    ps.vectorize(x_)
-        local = s.cache_write(out, "local")
+                ps.vectorize(x_)
+            elif tag == "conv_pack_w":
+                ps = s[t]
+                ps.parallel(ps.op.axis[0])
+                ps.vectorize(ps.op.axis[4])
         st = s[out]
         nn, oc, y, x = st.op.axis
         oco, oci = st.split(oc, factor=int(cfg["ob"]))
         xo, xi = st.split(x, factor=int(cfg["xb"]))
         st.reorder(nn, oco, y, xo, oci, xi)
         st.unroll(oci)
-        st.vectorize(xi)
+        if blocked:
+            st.unroll(xi)
+        else:
+            st.vectorize(xi)
         if cfg["par"] == "n,o,y":
             st.parallel(st.fuse(st.fuse(nn, oco), y))
         else:
             st.parallel(st.fuse(nn, oco))
-        s[local].compute_at(st, xo)
-        lc = s[local]
-        ln, lo, ly, lx = lc.op.axis
-        rc, ry, rx = lc.op.reduce_axis
-        if cfg["rorder"] == "c,y,x":
-            lc.reorder(ln, ly, rc, ry, rx, lo, lx)
+        s[acc].compute_at(st, xo)
+        lc = s[acc]
+        if blocked:
+            ln, la, ly, lx, lb = lc.op.axis
+            tile = (lx, lb)
         else:
-            lc.reorder(ln, ly, ry, rx, rc, lo, lx)
-        if cfg["urx"]:
-            lc.unroll(rx)
-        lc.unroll(lo)
-        lc.vectorize(lx)
+            ln, lo, ly, lx = lc.op.axis
+            la, tile = None, (lo, lx)
+        _reduce(lc, (ln, la, ly) if la is not None else (ln, ly), tile, cfg)
         return s, [D, W, out]
+
+
+def _reduce(lc: Stage, outer: tuple[Any, ...], tile: tuple[Any, Any], cfg: Config) -> None:
+    rc, ry, rx = lc.op.reduce_axis
+    red = (rc, ry, rx) if cfg["rorder"] == "c,y,x" else (ry, rx, rc)
+    lc.reorder(*outer, *red, *tile)
+    if cfg["urx"]:
+        lc.unroll(rx)
+    lc.unroll(tile[0])
+    lc.vectorize(tile[1])

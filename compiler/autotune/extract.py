@@ -1,0 +1,82 @@
+"""Tasks from a model: one per distinct tunable fused-operator workload, weighted by count.
+
+The model goes through the frontend and the graph optimizer (so the tasks are the fused
+groups the compiler will build), and each group's master operator maps to a template:
+Conv (2-D, ungrouped, symmetric padding, equal strides) -> ``conv2d_nchw``; MatMul and Gemm
+on 2-D operands -> ``matmul``. Other groups are not tunable and are skipped.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tessera.compiler.autotune.task import Task, check_target
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class WeightedTask:
+    task: Task
+    weight: int  # how many fused groups of the model have this workload
+    groups: tuple[str, ...]
+
+
+def _conv_args(node: Any, types: Mapping[str, Any]) -> tuple[Any, ...] | None:
+    a = node.attr_dict
+    x, w = types[node.inputs[0]], types[node.inputs[1]]
+    if len(x.shape) != 4 or int(a.get("group", 1)) != 1:
+        return None
+    pads = tuple(a.get("pads", (0, 0, 0, 0)))
+    strides = tuple(a.get("strides", (1, 1)))
+    dil = tuple(a.get("dilations", (1, 1)))
+    if len(set(pads)) != 1 or len(set(strides)) != 1 or set(dil) != {1}:
+        return None
+    n, c, h, wd = x.shape
+    o, _, kh, kw = w.shape
+    return (n, c, h, wd, o, kh, kw, strides[0], pads[0], x.dtype)
+
+
+def _matmul_args(node: Any, types: Mapping[str, Any]) -> tuple[Any, ...] | None:
+    a = node.attr_dict
+    x, w = types[node.inputs[0]], types[node.inputs[1]]
+    if len(x.shape) != 2 or len(w.shape) != 2 or int(a.get("transA", 0)):
+        return None
+    m, k = x.shape
+    n = w.shape[0] if int(a.get("transB", 0)) else w.shape[1]
+    return (m, n, k, x.dtype)
+
+
+def extract_tasks(model: str | Path | bytes | Any, target: str = "llvm",
+                  input_shapes: Mapping[str, Sequence[int]] | None = None) -> list[WeightedTask]:
+    """The tuning tasks of an ONNX model (path, bytes or ModelProto), in first-use order."""
+    from tessera.compiler.frontend import import_onnx
+    from tessera.compiler.graph.passes import PIPELINE, optimize
+    from tessera.compiler.graph.passes.plan_memory import steps_of
+
+    check_target(target)
+    graph = optimize(import_onnx(model, input_shapes), PIPELINE)
+    by_name = {n.name: n for n in graph.nodes}
+    counts: Counter[Task] = Counter()
+    groups: dict[Task, list[str]] = {}
+    for group in steps_of(graph):
+        node = by_name[group.master]
+        args: tuple[Any, ...] | None = None
+        template = ""
+        if node.op == "Conv":
+            template, args = "conv2d_nchw", _conv_args(node, graph.types)
+        elif node.op in ("MatMul", "Gemm"):
+            template, args = "matmul", _matmul_args(node, graph.types)
+        if args is None:
+            continue
+        task = Task(template, tuple(args), target)
+        counts[task] += 1
+        groups.setdefault(task, []).append(group.name)
+    out = [WeightedTask(t, counts[t], tuple(groups[t])) for t in groups]
+    log.info("extracted %d tasks from %d groups", len(out), sum(counts.values()))
+    return out

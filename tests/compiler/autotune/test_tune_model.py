@@ -1,0 +1,118 @@
+"""Templates against the operator library, tasks from ONNX models, the best schedule at
+compile time, and the `tessera tune` command."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import tessera.compiler as tc
+from tessera.compiler import ops
+from tessera.compiler import tensor as te
+from tessera.compiler.autotune import Database, LocalRunner, MeasureOptions, Record, Task
+from tessera.compiler.autotune.dispatch import apply_history_best, best_config, build_best
+from tessera.compiler.autotune.extract import extract_tasks
+from tessera.compiler.autotune.hardware import cpu_descriptor
+from tessera.compiler.autotune.templates import get_template
+from tessera.compiler.ops.conv2d import conv2d_nchw, schedule_conv2d_nchw
+
+DIGITS = os.path.join(os.path.dirname(tc.__file__), "models", "digits_cnn.onnx")
+
+
+@pytest.mark.parametrize("args", [(1, 16, 14, 14, 32, 3, 3, 1, 1, "float32"),
+                                  (1, 8, 9, 9, 16, 1, 1, 2, 0, "float32")])
+def test_conv_default_point_is_the_library_schedule(args: tuple) -> None:
+    tpl = get_template("conv2d_nchw")
+    sch, tensors = tpl.instantiate(args, tpl.space(args).from_dict(tpl.default(args)))
+    D = te.placeholder(args[:4], "float32", "D")
+    W = te.placeholder((args[4], args[1], args[5], args[6]), "float32", "W")
+    O = conv2d_nchw(D, W, stride=args[7], padding=args[8])
+    want = te.lower(schedule_conv2d_nchw(O), [D, W, O]).script()
+    assert te.lower(sch, tensors).script() == want
+
+
+def test_matmul_default_point_is_the_library_schedule() -> None:
+    args = (40, 48, 24, "float32")
+    tpl = get_template("matmul")
+    sch, tensors = tpl.instantiate(args, tpl.space(args).from_dict(tpl.default(args)))
+    A = te.placeholder((40, 24), "float32", "A")
+    B = te.placeholder((24, 48), "float32", "B")
+    C = ops.matmul(A, B)
+    assert te.lower(sch, tensors).script() == te.lower(ops.schedule_matmul(C), [A, B, C]).script()
+
+
+def test_tasks_from_the_digits_model() -> None:
+    tasks = extract_tasks(DIGITS)
+    assert [(w.task.template, w.task.args, w.weight) for w in tasks] == [
+        ("conv2d_nchw", (1, 1, 8, 8, 16, 3, 3, 1, 1, "float32"), 1),
+        ("conv2d_nchw", (1, 16, 4, 4, 32, 3, 3, 1, 1, "float32"), 1),
+        ("matmul", (1, 10, 128, "float32"), 1),
+    ]
+
+
+def test_repeated_workloads_are_one_weighted_task() -> None:
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parents[3] / "scripts"))
+    from build_resnet18 import build_resnet18
+
+    tasks = extract_tasks(build_resnet18())
+    assert len(tasks) == 12
+    weights = {w.task.args[:9]: w.weight for w in tasks if w.task.template == "conv2d_nchw"}
+    assert weights[(1, 64, 56, 56, 64, 3, 3, 1, 1)] == 4
+    assert sum(w.weight for w in tasks) == 21  # 20 convolutions and the dense layer
+
+
+def test_best_schedule_is_applied_at_compile_time(tmp_path: Path) -> None:
+    task = Task("matmul", (16, 32, 8, "float32"))
+    space = task.space
+    hw = cpu_descriptor(2)
+    tuned = {"mr": 2, "nv": 1, "lanes": space.knobs[2].values[0], "order": "io,jo", "ku": 2,
+             "par": "none"}
+    idx = space.from_dict(tuned).index
+    with Database(tmp_path / "b.db") as db:
+        default = space.from_dict(task.impl.default(task.args))
+        assert best_config(task, db, hw) == default  # nothing recorded: the library default
+        db.add_many([Record(task.key, "llvm", hw, tuned, idx, 1e-6, (1e-6,)),
+                     Record(task.key, "llvm", hw, default.to_dict(), default.index, 2e-6,
+                            (2e-6,))])
+        assert best_config(task, db, hw).index == idx
+    with apply_history_best(tmp_path / "b.db"):
+        assert best_config(task, hw=hw).index == idx
+        kernel = build_best(task, hw=hw)
+    a, b, c = task.impl.arrays(task.args, np.random.default_rng(0))
+    kernel(a, b, c)
+    np.testing.assert_allclose(c, a @ b, rtol=1e-5, atol=1e-5)
+
+
+def test_cli_tune_digits(tmp_path: Path) -> None:
+    from tessera.compiler.cli import main
+
+    db = tmp_path / "cli.db"
+    rc = main(["tune", DIGITS, "--trials", "3", "--db", str(db), "--threads", "1",
+               "--strategy", "random", "--batch", "3", "--timeout", "20"])
+    assert rc == 0
+    assert (tmp_path / "cli.png").stat().st_size > 1000
+    with Database(db) as d:
+        recs = [r for r in d.records() if r.error_kind != "invalid"]
+        assert len(recs) == 9 and all(r.ok for r in recs), [r.error_msg for r in recs]
+
+
+def test_cli_rejects_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from tessera.compiler.cli import main
+
+    assert main(["tune", DIGITS, "--trials", "0", "--db", str(tmp_path / "x.db")]) == 1
+    assert "tune: --trials must be at least 1, not 0" in capsys.readouterr().err
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"not a database at all, just text")
+    assert main(["tune", DIGITS, "--trials", "1", "--db", str(junk)]) == 1
+    assert f"{junk}: the tuning database must be a SQLite file" in capsys.readouterr().err
+
+
+def test_runner_describes_its_hardware() -> None:
+    r = LocalRunner(MeasureOptions(threads=1))
+    assert r.hw["threads"] == 1 and r.hw["kind"] == "cpu" and r.hw["vector_bits"] >= 128
+    r.close()
