@@ -1,8 +1,9 @@
 """The public build functions of the ``vta`` target: an int8 layer -> ``AccelKernel``.
 
 The pipeline, top to bottom: check the workload and the operands; pick or check the schedule
-(``schedule``/``default_schedule``: buffer fit); check the tensorization of the layer's
-inner block onto the GEMM intrinsic (``intrin.tensorize``); lower to tiles, reduction steps,
+(``schedule``/``default_schedule``: buffer fit); apply it as a te schedule
+(``te_schedule``: storage scopes, vthread axis, pragmas) and check its tensorization of the
+layer's inner block onto the GEMM intrinsic (``intrin.tensorize``); lower to tiles, reduction steps,
 DMA windows and ALU epilogues (``lower``); interleave virtual threads and inject dependency
 tokens (``sync``); generate the instruction stream, micro-op cache and DRAM placement
 (``tessera.compiler.codegen.vta``).
@@ -18,10 +19,10 @@ import numpy as np
 from tessera.compiler.codegen.vta import TensorSpec, generate
 from tessera.compiler.errors import CompileError
 from tessera.compiler.vta.default_schedule import best_schedule
-from tessera.compiler.vta.intrin import conv2d_blocked, gemm_intrin, tensorize
 from tessera.compiler.vta.lower import Epilogue, lower_layer
 from tessera.compiler.vta.schedule import check_schedule, problem_knob_space
 from tessera.compiler.vta.sync import inject_virtual_threads
+from tessera.compiler.vta.te_schedule import check_tensorize, conv2d_te_schedule
 from tessera.compiler.vta.workload import (
     Conv2dWorkload,
     DenseWorkload,
@@ -84,12 +85,13 @@ def _build(p: Problem, cfg: HwConfig, schedule: Mapping[str, int] | None, epi: E
     point = dict(schedule) if schedule is not None else best_schedule(
         p, cfg, epi.bias, bool(epi.shift))
     tiling = check_schedule(p, cfg, point, epi.bias)
-    # Tensorize: the layer's inner (b, o, k) block must be the GEMM intrinsic.
-    compute = conv2d_blocked(cfg, p.nb, p.icb, p.ocb, p.h + 2 * p.pad_h, p.w + 2 * p.pad_w,
-                             p.kh, p.kw, (p.stride_h, p.stride_w), name=p.kind)
-    tensorize(compute, gemm_intrin(cfg))
+    # The schedule template as a te schedule; its tensorize annotation is checked against the
+    # GEMM intrinsic (the layer's inner (b, o, k) block must be the intrinsic's compute).
+    sch, _ = conv2d_te_schedule(p, cfg, tiling, epi)
+    check_tensorize(sch, cfg)
     ops = inject_virtual_threads(lower_layer(p, tiling, epi))
     meta = {**meta, "kind": p.kind, "schedule": tiling.knobs(), "macs": p.macs,
+            "te_schedule": sch.trace_text(),
             "block_macs": p.nb * p.ocb * p.icb * p.oh * p.ow * p.kh * p.kw
             * cfg.macs_per_cycle}
     return generate(p.name, cfg, ops, specs, consts, p.macs, meta, f"{p.kind} {p.name!r}")

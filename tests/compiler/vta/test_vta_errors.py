@@ -142,3 +142,26 @@ def test_workload_and_operand_errors() -> None:
     with _raises(CompileError, "dense 'fc': k must be a positive int, not 0"):
         build_qdense(DenseWorkload(1, 0, 4), np.zeros((4, 0), np.int8), None, 0, False, CFG,
                      name="fc")
+
+
+def test_tensorize_annotation_of_the_te_schedule_is_checked() -> None:
+    from tessera.compiler.vta.lower import Epilogue
+    from tessera.compiler.vta.schedule import check_schedule
+    from tessera.compiler.vta.te_schedule import check_tensorize, conv2d_te_schedule
+    from tessera.compiler.vta.workload import conv2d_problem
+
+    p = conv2d_problem(C2, CFG, "c2")
+    t = check_schedule(p, CFG, GOOD, True)
+    s, stages = conv2d_te_schedule(p, CFG, t, Epilogue(True, 8, True))
+    assert check_tensorize(s, CFG) == 1
+    gem = s[stages[0]]
+    assert gem.name == "res_gem.acc_buffer" and gem.scope == "acc_buffer"
+    gem.tensorize("kh", "gemm")  # a second annotation, on a loop too far out
+    with _raises(ScheduleError, "stage res_gem.acc_buffer: tensorize at loop kh covers loops "
+                 "(kh, kw, b.c, o.c, k), but intrinsic gemm covers 3 loops (b, o, k)"):
+        check_tensorize(s, CFG)
+    s2, stages2 = conv2d_te_schedule(p, CFG, t, Epilogue(False, 0, False))
+    s2[stages2[0]].tensorize("k", "dot")
+    with _raises(ScheduleError, "stage res_gem.acc_buffer: tensorize intrinsic must be one of "
+                 "['gemm'], not 'dot'"):
+        check_tensorize(s2, CFG)

@@ -130,3 +130,18 @@ def test_knob_space_and_default_schedule_are_legal() -> None:
             sched = default_schedule(wkl, CFG, vthreads=v)
             assert sched["vthreads"] == v
             assert all(sched[k] in vals for k, vals in knob_space(wkl, CFG).items())
+
+
+def test_kernel_meta_records_the_te_schedule() -> None:
+    k = _kernel()
+    trace = k.meta["te_schedule"]
+    for line in ("s['res_gem'].cache_write('acc_buffer')",
+                 "s[''].cache_read('data', 'inp_buffer', ('res_gem.acc_buffer',))",
+                 "s['res_gem.acc_buffer'].tensorize('b.c', 'gemm')",
+                 "s['res_gem.acc_buffer'].split('ic', factor=2)",
+                 "s['res'].split('i2', factor=14)",
+                 "s['data.inp_buffer'].pragma('ax0', 'dma_copy', '')",
+                 "s['res_min'].pragma('i0', 'alu', '')"):
+        assert line in trace.splitlines(), line
+    assert "'vthread')" in trace
+    assert k.meta["schedule"] == SCHED and k.meta["macs"] == RESNET18["C2"].macs

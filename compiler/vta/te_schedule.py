@@ -1,0 +1,124 @@
+"""The conv2d/dense schedule template as a tensor-expression schedule (VTA's vta_conv2d).
+
+The layer is declared on the blocked layouts: the GEMM stage ``res_gem`` (``intrin.
+conv2d_blocked``), the epilogue stages ``res_add`` (bias), ``res_shr``, ``res_min``,
+``res_max`` and the int8 cast ``res``. ``conv2d_te_schedule`` applies one schedule point::
+
+    res:      split n, oc, y, x by the tile knobs; tile loops outside; fuse the tile loops and
+              split off ``vthreads`` of them, bound to a ``vthread`` axis; pragma dma_copy on
+              the tile's store
+    res_gem:  cache_write into acc_buffer; split ic by tile_ic, reduction steps outside;
+              tensorize the (b, o, k) block onto ``gemm``
+    data, kernel: cache_read into inp_buffer / wgt_buffer at the reduction step, pragma
+              dma_copy (the DMA windows, padding from the bounds)
+    epilogue: pragma alu (one ALU instruction each)
+
+The GEMM and epilogue stages run inside each tile of the vthread loop; that attachment is
+the lowering's (``lower``): the tensor compiler's compute_at attaches a stage only to a
+direct consumer, and the epilogue is a chain of them.
+
+``build`` takes its tensorize check from this schedule (the stage annotated for ``gemm``
+must match the intrinsic) and records the trace in ``kernel.meta["te_schedule"]``; the
+instruction stream itself comes from the accelerator passes (``lower``, ``sync``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from tessera.compiler import tensor as te
+from tessera.compiler.errors import ScheduleError
+from tessera.compiler.tensor.schedule import Schedule
+from tessera.compiler.tensor.tensor import Tensor
+from tessera.compiler.vta.intrin import conv2d_blocked, gemm_intrin, tensorize
+from tessera.compiler.vta.lower import Epilogue
+from tessera.compiler.vta.schedule import Tiling
+from tessera.compiler.vta.workload import Problem
+from tessera.hw.config import HwConfig
+
+INTRINSICS: dict[str, Callable[[HwConfig], Tensor]] = {"gemm": gemm_intrin}
+SCOPES = {"data": "inp_buffer", "kernel": "wgt_buffer", "gemm": "acc_buffer"}
+
+
+def _epilogue(res: Tensor, p: Problem, cfg: HwConfig, epi: Epilogue) -> list[Tensor]:
+    shape = res.shape
+    stages = [res]
+    if epi.bias:
+        bias = te.placeholder((p.ocb, cfg.batch, cfg.block_out), "int32", name="bias")
+        prev = stages[-1]
+        stages.append(te.compute(shape, lambda n, c, y, x, b, o:
+                                 prev[n, c, y, x, b, o] + bias[c, b, o], name="res_add"))
+    if epi.shift:
+        prev, div = stages[-1], 1 << epi.shift
+        stages.append(te.compute(shape, lambda *i: prev[i] // div, name="res_shr"))
+    prev = stages[-1]
+    stages.append(te.compute(shape, lambda *i: te.minimum(prev[i], 127), name="res_min"))
+    prev, lo = stages[-1], 0 if epi.relu else -128
+    stages.append(te.compute(shape, lambda *i: te.maximum(prev[i], lo), name="res_max"))
+    prev = stages[-1]
+    stages.append(te.compute(shape, lambda *i: te.cast("int8", prev[i]), name="res"))
+    return stages
+
+
+def conv2d_te_schedule(p: Problem, cfg: HwConfig, t: Tiling, epi: Epilogue
+                       ) -> tuple[Schedule, list[Tensor]]:
+    """The schedule of ``p`` at point ``t`` and its stages (GEMM first, output last)."""
+    res = conv2d_blocked(cfg, p.nb, p.icb, p.ocb, p.h + 2 * p.pad_h, p.w + 2 * p.pad_w,
+                         p.kh, p.kw, (p.stride_h, p.stride_w), name="res_gem")
+    stages = _epilogue(res, p, cfg, epi)
+    out = stages[-1]
+    s = te.create_schedule(out)
+    data, kernel = (x for x in s.inputs_of(s[res]))
+    gem = s.cache_write(res, SCOPES["gemm"])
+    s[res].compute_inline()
+    n, oc, y, x, b, o = s[out].op.axis
+    no, ni = s[out].split(n, factor=t.tile_n)
+    oco, oci = s[out].split(oc, factor=t.tile_oc)
+    yo, yi = s[out].split(y, factor=t.tile_h)
+    xo, xi = s[out].split(x, factor=t.tile_w)
+    s[out].reorder(no, oco, yo, xo, ni, oci, yi, xi, b, o)
+    tiles = s[out].fuse(s[out].fuse(s[out].fuse(no, oco), yo), xo)
+    _, thread = s[out].split(tiles, factor=t.vthreads)
+    s[out].bind(thread, te.thread_axis("vthread", t.vthreads))
+    s[out].pragma(ni, "dma_copy")
+    for stage in stages[1:-1]:
+        s[stage].pragma(s[stage].op.axis[0], "alu")
+    g = s[gem]
+    gn, goc, gy, gx, gb, go = g.op.axis
+    ic, kh, kw, k = g.op.reduce_axis
+    ico, ici = g.split(ic, factor=t.tile_ic)
+    g.reorder(ico, gn, goc, gy, gx, ici, kh, kw, gb, go, k)
+    for tensor, scope in ((data, SCOPES["data"]), (kernel, SCOPES["kernel"])):
+        cache = s.cache_read(tensor, scope, [gem])
+        s[cache].compute_at(g, ico)
+        s[cache].pragma(s[cache].op.axis[0], "dma_copy")
+    g.tensorize(gb, "gemm")
+    return s, [gem, *stages[1:]]
+
+
+def check_tensorize(s: Schedule, cfg: HwConfig) -> int:
+    """Run the structural match of every ``tensorize`` annotation in ``s`` against its
+    intrinsic; returns how many were checked."""
+    checked = 0
+    for stage in s.stages:
+        for iv, attrs in stage.iter_attrs.items():
+            name = attrs.get("tensorize")
+            if name is None:
+                continue
+            if name not in INTRINSICS:
+                raise ScheduleError(
+                    f"stage {stage.name}: tensorize intrinsic must be one of "
+                    f"{sorted(INTRINSICS)}, not {name!r}"
+                )
+            intrin = INTRINSICS[name](cfg)
+            inner = stage.leaf_iter_vars[stage.leaf_iter_vars.index(iv):]
+            want = len(intrin.op.axis) + len(intrin.op.reduce_axis)
+            if len(inner) != want:
+                raise ScheduleError(
+                    f"stage {stage.name}: tensorize at loop {iv.name} covers loops "
+                    f"({', '.join(v.name for v in inner)}), but intrinsic {name} covers "
+                    f"{want} loops (b, o, k)"
+                )
+            tensorize(Tensor(stage.op), intrin)
+            checked += 1
+    return checked
