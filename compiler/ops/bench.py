@@ -28,7 +28,7 @@ def median_time(fn: Callable[[], Any], repeat: int, warmup: int = 2,
                 min_time: float = 0.0) -> float:
     for _ in range(warmup):
         fn()
-    times = []
+    times: list[float] = []
     start = time.perf_counter()
     while len(times) < repeat or time.perf_counter() - start < min_time:
         t0 = time.perf_counter()
@@ -145,6 +145,7 @@ def parallel_launch_us(threads: int) -> float:
     """Cost of one empty parallel region: parallel minus serial kernel of the same body."""
     from tessera.compiler import tensor as te
     from tessera.compiler.codegen import build
+    from tessera.runtime.cpu import CpuKernel
 
     n = max(2, threads)
     X = te.placeholder((n,), "float32", "X")
@@ -158,10 +159,14 @@ def parallel_launch_us(threads: int) -> float:
     x = np.zeros(n, np.float32)
     y = np.zeros(n, np.float32)
     kernels[0].num_threads = threads
-    times = []
+    times: list[float] = []
     for k in kernels:
         ptrs = k.check([x, y])
-        times.append(median_time(lambda k=k, ptrs=ptrs: k.call_unchecked(*ptrs), 200, 20))
+
+        def call(k: CpuKernel = k, ptrs: list[int] = ptrs) -> None:
+            k.call_unchecked(*ptrs)
+
+        times.append(median_time(call, 200, 20))
     return max(0.0, (times[0] - times[1]) * 1e6)
 
 

@@ -106,7 +106,7 @@ def schedule_conv2d_nchw(out: T.Tensor, sch: Schedule | None = None) -> Schedule
     pixels unrolled, input channels and the window outside the register tile; rows and
     channel blocks run in parallel."""
     s = sch or create_schedule(out)
-    if out.op.tag == "conv2d_nchw_direct":  # type: ignore[attr-defined]
+    if out.op.tag == "conv2d_nchw_direct":
         return _schedule_direct(out, s)
     blk = next(t for t in op_inputs(out.op) if getattr(t.op, "tag", "") == "conv2d_nchw_blocked")
     for t in op_inputs(blk.op):
@@ -120,7 +120,7 @@ def schedule_conv2d_nchw(out: T.Tensor, sch: Schedule | None = None) -> Schedule
             st = s[t]
             st.parallel(st.op.axis[0])
             st.vectorize(st.op.axis[4])
-    ob = int(out.op.attrs["oc_block"])  # type: ignore[attr-defined]
+    ob = int(out.op.attrs["oc_block"])
     ow = out.shape[3]
     divs = [d for d in range(1, min(ow, 14) + 1) if ow % d == 0]
     xb = divs[-1] if divs[-1] >= 4 or ow <= 14 else 8

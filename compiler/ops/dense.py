@@ -47,8 +47,8 @@ def _packed(name: str, n: int, k: int, nr: int, read: object) -> T.Tensor:
         j = jo * nr + ji
         val = fn(kk, E.minimum(j, n - 1))  # type: ignore[operator]
         if n % nr == 0:
-            return val  # type: ignore[no-any-return]
-        return E.select(j < n, val, E.as_expr(0, val.dtype))  # type: ignore[attr-defined]
+            return val
+        return E.select(j < n, val, E.as_expr(0, val.dtype))
 
     return T.compute((-(-n // nr), k, nr), body, name=name, tag="matmul_pack")
 
@@ -107,10 +107,10 @@ def schedule_matmul(out: T.Tensor, sch: Schedule | None = None) -> Schedule:
     """The default CPU schedule of ``matmul`` / ``dense`` (and a fused bias epilogue)."""
     s = sch or create_schedule(out)
     mm = out
-    if out.op.tag == "dense_bias":  # type: ignore[attr-defined]
+    if out.op.tag == "dense_bias":
         mm = next(t for t in _inputs(out) if getattr(t.op, "tag", "") == "matmul")
         s[mm].scope = "local"
-    attrs = mm.op.attrs  # type: ignore[attr-defined]
+    attrs = mm.op.attrs
     mr, nr, lanes = int(attrs["mr"]), int(attrs["nr"]), int(attrs["lanes"])
     pack = next(t for t in _inputs(mm) if getattr(t.op, "tag", "") == "matmul_pack")
     m = mm.shape[0]

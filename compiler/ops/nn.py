@@ -25,7 +25,7 @@ def softmax(x: T.Tensor, axis: int = -1, name: str = "softmax") -> T.Tensor:
     flat = x.ndim == 1
 
     def row(i: tuple[E.Var, ...], k: object) -> E.Expr:
-        return x[(k,) if flat else tuple(i) + (k,)]  # type: ignore[arg-type]
+        return x[(k,) if flat else tuple(i) + (k,)]
 
     k1 = T.reduce_axis(n, "k")
     mx = T.compute(outer, lambda *i: T.max(row(i, k1), axis=k1), name=name + "_max",

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from tessera.compiler.errors import CompileError
 from tessera.compiler.ops.pad import pad as pad_op
-from tessera.compiler.ops.schedule_util import inline_injective, vectorize_parallel
+from tessera.compiler.ops.schedule_util import inline_injective
 from tessera.compiler.tensor import expr as E
 from tessera.compiler.tensor import tensor as T
 from tessera.compiler.tensor.schedule import Schedule, create_schedule
@@ -94,7 +94,7 @@ def schedule_pool(out: T.Tensor, sch: Schedule | None = None) -> Schedule:
     s = sch or create_schedule(out)
     inline_injective(s)
     pool = out
-    if out.op.tag == "pool_epilogue":  # type: ignore[attr-defined]
+    if out.op.tag == "pool_epilogue":
         from tessera.compiler.tensor.schedule import op_inputs
 
         pool = next(t for t in op_inputs(out.op) if getattr(t.op, "tag", "") == "pool")

@@ -34,7 +34,7 @@ def _reduce(kind: str, x: T.Tensor, axis: int | Sequence[int] | None, keepdims: 
             else:
                 src.append(i[k])
                 k += 1
-        val = x[tuple(src)]  # type: ignore[arg-type]
+        val = x[tuple(src)]
         red = {"sum": T.sum, "mean": T.sum, "max": T.max, "min": T.min}[kind]
         return red(val, axis=list(rvs.values()))
 
@@ -80,6 +80,6 @@ def schedule_reduce(out: T.Tensor, sch: Schedule | None = None) -> Schedule:
         for n in st.op.shape:
             work *= n
         for r in st.op.reduce_axis:
-            work *= int(r.dom.extent.value)  # type: ignore[attr-defined]
+            work *= int(r.dom.extent.value)
         parallel_outer(st, len(st.op.axis), work)
     return s

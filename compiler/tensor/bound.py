@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from tessera.compiler.errors import ScheduleError
 from tessera.compiler.tensor import expr as E
-from tessera.compiler.tensor.arith import IntRange, Interval, const_range, eval_interval
+from tessera.compiler.tensor.arith import Interval, IntRange, const_range, eval_interval
 from tessera.compiler.tensor.functor import free_vars, substitute, walk
 from tessera.compiler.tensor.passes.simplify import simplify_expr
 from tessera.compiler.tensor.schedule import Fuse, Schedule, Split, Stage
@@ -90,7 +90,7 @@ def infer_bounds(sch: Schedule, reads: dict[Stage, list[tuple[Stage, tuple[E.Exp
         b = StageBounds()
         for iv in st.op.reduce_axis:
             b.root_min[iv] = iv.dom.min
-            b.extent[iv] = int(iv.dom.extent.value)  # type: ignore[attr-defined]
+            b.extent[iv] = int(iv.dom.extent.value)
         if st.attach_type == "root":
             for iv, n in zip(st.op.axis, st.op.shape):
                 b.root_min[iv], b.extent[iv] = E.Const("int32", 0), n

@@ -44,7 +44,8 @@ def is_int(dtype: str) -> bool:
 
 def check_dtype(dtype: str, where: str) -> str:
     if dtype not in SCALAR_DTYPES:
-        raise CompileError(f"{where}: dtype must be one of {', '.join(SCALAR_DTYPES)}, not {dtype!r}")
+        raise CompileError(
+            f"{where}: dtype must be one of {', '.join(SCALAR_DTYPES)}, not {dtype!r}")
     return dtype
 
 
@@ -76,7 +77,8 @@ def as_expr(value: ExprLike, like: str | None = None) -> Expr:
         return var
     if hasattr(value, "dtype") and hasattr(value, "item"):  # numpy scalar
         return Const(str(value.dtype), value.item())
-    raise CompileError(f"expression operand must be an Expr or a number, not {type(value).__name__}")
+    raise CompileError(
+        f"expression operand must be an Expr or a number, not {type(value).__name__}")
 
 
 def _pair(a: ExprLike, b: ExprLike) -> tuple[Expr, Expr]:

@@ -59,7 +59,8 @@ def map_children(node: N, fn: Callable[[Any], Any]) -> N:
     return dataclasses.replace(node, **changes) if changes else node  # type: ignore[type-var]
 
 
-def rewrite(node: N, post: Callable[[Any], Any | None], pre: Callable[[Any], Any | None] | None = None) -> N:
+def rewrite(node: N, post: Callable[[Any], Any | None],
+            pre: Callable[[Any], Any | None] | None = None) -> N:
     """Rebuild ``node`` bottom-up; ``post(n)`` returns a replacement or None to keep ``n``.
 
     ``pre(n)`` (optional) may return a replacement before the children are visited; that
@@ -75,7 +76,7 @@ def rewrite(node: N, post: Callable[[Any], Any | None], pre: Callable[[Any], Any
         r = post(m)
         return m if r is None else r
 
-    return go(node)  # type: ignore[no-any-return]
+    return go(node)
 
 
 def walk(node: Any) -> Iterator[Any]:
@@ -102,9 +103,7 @@ def free_vars(node: Any) -> set[Var]:
     for n in walk(node):
         if isinstance(n, Var):
             used.add(n)
-        elif isinstance(n, For):
-            bound.add(n.var)
-        elif isinstance(n, LetStmt):
+        elif isinstance(n, (For, LetStmt)):
             bound.add(n.var)
     return used - bound
 

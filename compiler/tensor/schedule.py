@@ -123,10 +123,11 @@ class Stage:
         return iv
 
     def _not_attached(self, iv: IterVar, prim: str) -> None:
-        for st in self.sch.stages:
-            if st.attach_stage is self and st.attach_ivar is iv:
+        loop = iv.name
+        for other in self.sch.stages:
+            if other.attach_stage is self and other.attach_ivar is iv:
                 raise ScheduleError(
-                    f"stage {self.name}: {prim}: loop {iv.name} must not have stage {st.name} "
+                    f"stage {self.name}: {prim}: loop {loop} must not have stage {other.name} "
                     f"attached (compute_at after transforming the loop), not before"
                 )
 
@@ -350,11 +351,11 @@ class Schedule:
             raise ScheduleError(f"schedule: stage name must be one of "
                                 f"{', '.join(s.name for s in self.stages)}, not {t!r}")
         op = t.op if isinstance(t, Tensor) else t
-        st = self._stage_of.get(op)
-        if st is None:
+        stage = self._stage_of.get(op)
+        if stage is None:
             raise ScheduleError(f"schedule: tensor {op.name} must be computed by this schedule, "
                                 f"not a placeholder or foreign tensor")
-        return st
+        return stage
 
     def stage_of(self, op: Operation) -> Stage | None:
         return self._stage_of.get(op)

@@ -123,7 +123,7 @@ class ComputeOp(Operation):
 
     @property
     def shape(self) -> tuple[int, ...]:
-        return tuple(int(iv.dom.extent.value) for iv in self.axis)  # type: ignore[attr-defined]
+        return tuple(int(iv.dom.extent.value) for iv in self.axis)
 
     @property
     def dtype(self) -> str:
@@ -138,11 +138,11 @@ class Tensor:
 
     @property
     def shape(self) -> tuple[int, ...]:
-        return self.op.shape  # type: ignore[attr-defined,no-any-return]
+        return self.op.shape  # type: ignore[attr-defined]
 
     @property
     def dtype(self) -> str:
-        return self.op.dtype  # type: ignore[attr-defined,no-any-return]
+        return self.op.dtype  # type: ignore[attr-defined]
 
     @property
     def name(self) -> str:

@@ -12,10 +12,10 @@ from typing import Any
 
 from tessera.compiler.tensor import expr as E
 from tessera.compiler.tensor import stmt as S
-from tessera.compiler.tensor.printer import expr_key
 from tessera.compiler.tensor.arith import IntRange, const_range, linear
 from tessera.compiler.tensor.functor import map_children, walk
 from tessera.compiler.tensor.passes.simplify import simplify
+from tessera.compiler.tensor.printer import expr_key
 
 
 def _likely_conds(body: S.Stmt) -> list[E.Cmp]:
@@ -35,8 +35,8 @@ def _inner_ranges(body: S.Stmt, rng: dict[E.Var, IntRange]) -> dict[E.Var, IntRa
 
 
 def _steady(loop: S.For, rng: dict[E.Var, IntRange]) -> tuple[int, int] | None:
-    lo = int(loop.min.value)  # type: ignore[attr-defined]
-    hi = lo + int(loop.extent.value)  # type: ignore[attr-defined]
+    lo = int(loop.min.value)
+    hi = lo + int(loop.extent.value)
     inner = _inner_ranges(loop.body, rng)
     s_lo, s_hi = lo, hi
     found = False

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import operator
+from collections.abc import Callable
 from typing import Any
 
 from tessera.compiler.tensor import expr as E
@@ -15,7 +16,7 @@ from tessera.compiler.tensor import stmt as S
 from tessera.compiler.tensor.arith import IntRange, const_range, linear
 from tessera.compiler.tensor.functor import map_children
 
-_FOLD = {
+_FOLD: dict[str, Callable[[Any, Any], Any]] = {
     "+": operator.add, "-": operator.sub, "*": operator.mul, "min": min, "max": max,
     "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
     "==": operator.eq, "!=": operator.ne,
@@ -48,7 +49,7 @@ def _fold_binary(e: E.Binary) -> E.Expr | None:
 
 
 def _simplify_divmod(e: E.Binary, ranges: dict[E.Var, IntRange]) -> E.Expr:
-    c = int(e.b.value)  # type: ignore[attr-defined]
+    c = int(e.b.value)
     lin = linear(e.a)
     whole = {k: v for k, v in lin.terms.items() if v % c == 0}
     rest = lin.add(type(lin)(whole, lin.atoms, 0, lin.dtype), -1)
@@ -82,7 +83,7 @@ def simplify_expr(e: E.Expr, ranges: dict[E.Var, IntRange] | None = None) -> E.E
         n = map_children(n, go)
         return _rule(n, rng)
 
-    return go(e)  # type: ignore[no-any-return]
+    return go(e)
 
 
 def _rule(n: Any, rng: dict[E.Var, IntRange]) -> Any:

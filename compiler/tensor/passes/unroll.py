@@ -24,4 +24,4 @@ def unroll_loops(stmt: S.Stmt) -> S.Stmt:
                            for k in range(int(m.extent.value))])
         return m
 
-    return go(stmt)  # type: ignore[no-any-return]
+    return go(stmt)

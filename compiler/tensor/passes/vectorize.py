@@ -12,10 +12,10 @@ from typing import Any
 
 from tessera.compiler.tensor import expr as E
 from tessera.compiler.tensor import stmt as S
-from tessera.compiler.tensor.printer import expr_key
 from tessera.compiler.tensor.arith import linear
 from tessera.compiler.tensor.functor import map_children, walk
 from tessera.compiler.tensor.passes.simplify import simplify_expr
+from tessera.compiler.tensor.printer import expr_key
 
 
 class _NotVectorizable(Exception):
@@ -48,8 +48,8 @@ class _Vectorizer:
             coef = lin.terms.pop(key)
             rest = lin.to_expr()
             if not any(x is self.var for x in walk(rest)):
-                base = simplify_expr(E.Binary("int32", "+", rest,
-                                              E.Binary("int32", "*", self.lo, E.Const("int32", coef))))
+                lo_off = E.Binary("int32", "*", self.lo, E.Const("int32", coef))
+                base = simplify_expr(E.Binary("int32", "+", rest, lo_off))
                 return E.Ramp(E.with_lanes("int32", self.n), base, E.Const("int32", coef), self.n)
         return self.expr(e)
 
@@ -142,4 +142,4 @@ def vectorize_loops(stmt: S.Stmt) -> S.Stmt:
                 return S.For(m.var, m.min, m.extent, S.SERIAL, m.body, m.annotations)
         return m
 
-    return go(stmt)  # type: ignore[no-any-return]
+    return go(stmt)

@@ -1,10 +1,12 @@
-"""Shared helpers for the operator tests: build an operator with its default schedule and run it on numpy arrays."""
+"""Shared helpers for the operator tests: build an operator with its default schedule and
+run it on numpy arrays."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 import numpy as np
+
 from tessera.compiler import ops
 from tessera.compiler import tensor as te
 from tessera.compiler.codegen import build

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from ops_testutil import run_op
+
 from tessera.compiler import ops
 from tessera.compiler import tensor as te
 

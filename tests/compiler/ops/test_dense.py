@@ -5,11 +5,10 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from ops_testutil import run_op as run
 
 from tessera.compiler import ops
 from tessera.compiler import tensor as te
-
-from ops_testutil import run_op as run
 
 dims = st.sampled_from([1, 2, 3, 7, 13, 16, 17, 31, 33, 64])
 

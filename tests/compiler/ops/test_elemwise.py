@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from ops_testutil import run_op
+
 from tessera.compiler import ops
 from tessera.compiler import tensor as te
 

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from tensor_testutil import lower_checked, run
+
 from tessera.compiler import tensor as te
 from tessera.compiler.errors import ScheduleError
 

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 import pytest
-
 from tensor_testutil import check_matmul, matmul
+
 from tessera.compiler import tensor as te
 from tessera.compiler.errors import ScheduleError
 

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from tensor_testutil import check_matmul, matmul, run
+
 from tessera.compiler import tensor as te
 from tessera.compiler.codegen import build
 from tessera.compiler.errors import ScheduleError

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from tensor_testutil import lower_checked, matmul
+
 from tessera.compiler import tensor as te
 from tessera.compiler.errors import InternalError
 from tessera.compiler.tensor import expr as E

@@ -7,8 +7,8 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from tensor_testutil import run
+
 from tessera.compiler import ops
 from tessera.compiler import tensor as te
 from tessera.compiler.tensor.schedule import Stage

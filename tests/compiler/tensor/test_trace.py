@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from tensor_testutil import lower_checked, matmul
+
 from tessera.compiler import tensor as te
 
 
