@@ -66,6 +66,7 @@ class GraphModule:
         self.inputs: list[dict[str, Any]] = list(plan["inputs"])
         self.outputs: list[str] = list(plan["outputs"])
         self._kernels: list[StepKernel] = []
+        self._num_threads = 0
         self.strategies: list[str] = []
         for step in plan["steps"]:
             kind = step.get("strategy", "numpy")
@@ -81,6 +82,20 @@ class GraphModule:
                 log.warning("step %s: no provider for %r; numpy fallback", step["name"], kind)
             self._kernels.append(_numpy_step(step))
             self.strategies.append("numpy")
+
+    @property
+    def num_threads(self) -> int:
+        """Threads of the compiled kernels' parallel loops."""
+        return self._num_threads
+
+    @num_threads.setter
+    def num_threads(self, n: int) -> None:
+        if not isinstance(n, int) or n < 1:
+            raise ExecutorError(f"num_threads must be a positive int, not {n!r}")
+        self._num_threads = n
+        for kernel in self._kernels:
+            if hasattr(kernel, "num_threads"):
+                kernel.num_threads = n
 
     # ------------------------------------------------------------------ running
     def _check_inputs(self, feeds: Mapping[str, Any]) -> dict[str, np.ndarray]:

@@ -16,8 +16,11 @@ def pad_spatial(x: np.ndarray, pads: list[int], value: float) -> np.ndarray:
     nd = x.ndim - 2
     if not any(pads):
         return x
-    widths = [(0, 0), (0, 0)] + [(pads[i], pads[i + nd]) for i in range(nd)]
-    return np.pad(x, widths, mode="constant", constant_values=value)
+    shape = x.shape[:2] + tuple(x.shape[2 + i] + pads[i] + pads[i + nd] for i in range(nd))
+    out = np.full(shape, value, dtype=x.dtype)
+    out[(slice(None), slice(None)) + tuple(
+        slice(pads[i], pads[i] + x.shape[2 + i]) for i in range(nd))] = x
+    return out
 
 
 def windows(

@@ -7,12 +7,16 @@ from typing import Any
 
 import numpy as np
 
-from tessera.runtime.reference.common import Kernel, pad_spatial, windows
+from tessera.runtime.reference.common import Kernel, pad_spatial
 
 
 def conv(xs: list[np.ndarray], a: dict[str, Any]) -> np.ndarray:
-    """N-d grouped convolution by im2col and one batched matmul."""
+    """N-d grouped convolution: im2col in NCHW order (one strided copy per kernel tap) and
+    one batched matmul ``W[g] (Mg, Cg*K) @ cols[n, g] (Cg*K, P)``; no transposes."""
     x, w = xs[0], xs[1]
+    out_dtype = x.dtype
+    if x.dtype == np.float16:  # accumulate half precision in single
+        x, w = x.astype(np.float32), w.astype(np.float32)
     nd = x.ndim - 2
     group = a.get("group", 1)
     strides = list(a.get("strides") or [1] * nd)
@@ -22,27 +26,42 @@ def conv(xs: list[np.ndarray], a: dict[str, Any]) -> np.ndarray:
     n, c = x.shape[:2]
     m = w.shape[0]
     cg, mg = c // group, m // group
-    if all(k == 1 for k in kernel) and not any(pads) and all(s == 1 for s in strides):
-        spatial = x.shape[2:]
-        cols = x.reshape(n, group, cg, -1)  # N G Cg P
-        wg = w.reshape(group, mg, cg)
-        out = np.matmul(wg[None], cols)  # N G Mg P
-        y = out.reshape((n, m) + spatial)
+    xp = pad_spatial(x, pads, 0.0)
+    out_sp = tuple(
+        (xp.shape[2 + i] - (kernel[i] - 1) * dilations[i] - 1) // strides[i] + 1
+        for i in range(nd)
+    )
+    if group == c and cg == 1 and mg == 1:  # depthwise: taps times per-channel weights
+        y = np.zeros((n, c) + out_sp, dtype=np.result_type(x, w))
+        for tap in itertools.product(*[range(k) for k in kernel]):
+            y += _tap(xp, tap, dilations, strides, out_sp) * w[(slice(None), 0) + tap].reshape(
+                (1, c) + (1,) * nd)
     else:
-        xp = pad_spatial(x, pads, 0.0)
-        v = windows(xp, kernel, strides, dilations)  # N C *out *k
-        out_sp = v.shape[2 : 2 + nd]
-        p = int(np.prod(out_sp))
         kk = int(np.prod(kernel))
-        v = v.reshape((n, group, cg) + out_sp + tuple(kernel))
-        perm = (0, 1) + tuple(range(3, 3 + nd)) + (2,) + tuple(range(3 + nd, 3 + 2 * nd))
-        cols = np.ascontiguousarray(v.transpose(perm)).reshape(n, group, p, cg * kk)
-        wg = w.reshape(group, mg, cg * kk).transpose(0, 2, 1)  # G K Mg
-        out = np.matmul(cols, wg[None])  # N G P Mg
-        y = out.transpose(0, 1, 3, 2).reshape((n, m) + out_sp)
+        if kk == 1 and not any(pads):
+            cols = xp[(slice(None), slice(None)) + tuple(slice(None, None, s) for s in strides)]
+            cols = cols.reshape(n, group, cg, -1)
+        else:
+            cols = np.empty((n, c, kk) + out_sp, dtype=x.dtype)
+            for t, tap in enumerate(itertools.product(*[range(k) for k in kernel])):
+                cols[:, :, t] = _tap(xp, tap, dilations, strides, out_sp)
+            cols = cols.reshape(n, group, cg * kk, -1)
+        y = np.matmul(w.reshape(group, mg, -1)[None], cols).reshape((n, m) + out_sp)
     if len(xs) > 2:
-        y = y + xs[2].reshape((1, m) + (1,) * nd)
-    return y.astype(x.dtype, copy=False)
+        y += xs[2].reshape((1, m) + (1,) * nd).astype(y.dtype)
+    return y.astype(out_dtype, copy=False)
+
+
+def _tap(
+    xp: np.ndarray, tap: tuple[int, ...], dilations: list[int], strides: list[int],
+    out_sp: tuple[int, ...],
+) -> np.ndarray:
+    """The input elements one kernel tap sees, for every output position."""
+    index = (slice(None), slice(None)) + tuple(
+        slice(t * d, t * d + s * (o - 1) + 1, s)
+        for t, d, s, o in zip(tap, dilations, strides, out_sp)
+    )
+    return xp[index]
 
 
 def conv_transpose(xs: list[np.ndarray], a: dict[str, Any]) -> np.ndarray:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -41,14 +43,29 @@ def _geometry(x: np.ndarray, a: dict[str, Any]) -> tuple[list[int], ...]:
     return kernel, strides, dilations, pads, extra
 
 
+def _taps(xp: np.ndarray, kernel: list[int], strides: list[int], dilations: list[int],
+          out: list[int]) -> Iterator[np.ndarray]:
+    """For each kernel tap, the strided view of the padded input it sees."""
+    for tap in itertools.product(*[range(k) for k in kernel]):
+        yield xp[(slice(None), slice(None)) + tuple(
+            slice(t * d, t * d + s * (o - 1) + 1, s)
+            for t, d, s, o in zip(tap, dilations, strides, out)
+        )]
+
+
 def max_pool(xs: list[np.ndarray], a: dict[str, Any]) -> np.ndarray:
     x = xs[0]
     kernel, strides, dilations, pads, extra = _geometry(x, a)
     nd = len(kernel)
     lo = -np.inf if np.issubdtype(x.dtype, np.floating) else np.iinfo(x.dtype).min
     xp = pad_spatial(x, pads[:nd] + [p + e for p, e in zip(pads[nd:], extra)], lo)
-    v = windows(xp, kernel, strides, dilations)
-    return v.max(axis=tuple(range(2 + nd, 2 + 2 * nd))).astype(x.dtype)
+    out = [(xp.shape[2 + i] - (kernel[i] - 1) * dilations[i] - 1) // strides[i] + 1
+           for i in range(nd)]
+    taps = _taps(xp, kernel, strides, dilations, out)
+    y = np.array(next(taps))
+    for t in taps:
+        np.maximum(y, t, out=y)
+    return y.astype(x.dtype, copy=False)
 
 
 def avg_pool(xs: list[np.ndarray], a: dict[str, Any]) -> np.ndarray:
