@@ -16,6 +16,7 @@ from tessera.sim.verilator import setup_environment
 
 REPO = Path(__file__).resolve().parents[3]
 CACHE = REPO / ".tessera-cache" / "rtl-units"
+HDL = REPO / "sim" / "cocotb_tests" / "units" / "hdl"
 BUILD_ARGS = ["-O2", "--x-assign", "fast", "--x-initial", "fast", "-Wno-fatal"]
 
 
@@ -29,17 +30,21 @@ def prepare_env() -> None:
 
 
 def run_testbench(cfg: HwConfig, toplevel: str, test_module: str,
-                  modules: tuple[str, ...] | None = None, testcase: str | None = None) -> None:
-    """Build ``toplevel`` from the design's files (only ``modules`` if given) for ``cfg`` and
-    run the cocotb module ``tessera.sim.cocotb_tests.units.<test_module>`` on it."""
+                  modules: tuple[str, ...] | None = None, testcase: str | None = None,
+                  wrappers: tuple[str, ...] = ()) -> None:
+    """Build ``toplevel`` from the design's files (only ``modules`` if given, plus test
+    ``wrappers`` from sim/cocotb_tests/units/hdl) for ``cfg`` and run the cocotb module
+    ``tessera.sim.cocotb_tests.units.<test_module>`` on it."""
     from cocotb_tools.runner import get_results, get_runner
 
     prepare_env()
     src = rtl_sources(cfg)
     files = [f for f in src.files if modules is None or f.stem in modules]
+    files += [HDL / f"{w}.v" for w in wrappers]
     h = hashlib.sha256(src.digest().encode())
     for f in files:
         h.update(f.name.encode())
+        h.update(f.read_bytes())
     build_dir = CACHE / f"{toplevel}-{cfg.name}-{h.hexdigest()[:12]}"
     runner = get_runner("verilator")
     runner.build(

@@ -7,10 +7,9 @@ and fails when any cocotb test fails.
 from __future__ import annotations
 
 import pytest
+from cocotb_run import run_testbench
 
 from tessera.hw.config import HwConfig
-
-from cocotb_run import run_testbench
 
 pytestmark = pytest.mark.verilator
 
@@ -28,3 +27,9 @@ def test_queue(toplevel: str, testcase: str) -> None:
 def test_axil_slave() -> None:
     run_testbench(SMALL, "tessera_axil_slave", "test_axil_slave",
                   modules=("tessera_axil_slave",))
+
+
+def test_axi_master() -> None:
+    run_testbench(SMALL, "tb_axi_master", "test_axi_master",
+                  modules=("tessera_fifo", "tessera_dma_reader", "tessera_axi_rd_arbiter"),
+                  wrappers=("tb_axi_master",))
