@@ -64,7 +64,7 @@ def _yosys() -> list[str]:
 
 def _cells(stat: dict[str, Any], top: str) -> dict[str, int]:
     modules = stat.get("modules", {})
-    mod = modules.get(f"\\{top}") or next(iter(modules.values()), {})
+    mod: dict[str, Any] = modules.get(f"\\{top}") or next(iter(modules.values()), {})
     return {k: int(v) for k, v in mod.get("num_cells_by_type", {}).items()}
 
 
