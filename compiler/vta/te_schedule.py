@@ -63,8 +63,9 @@ def _epilogue(res: Tensor, p: Problem, cfg: HwConfig, epi: Epilogue) -> list[Ten
 def conv2d_te_schedule(p: Problem, cfg: HwConfig, t: Tiling, epi: Epilogue
                        ) -> tuple[Schedule, list[Tensor]]:
     """The schedule of ``p`` at point ``t`` and its stages (GEMM first, output last)."""
-    res = conv2d_blocked(cfg, p.nb, p.icb, p.ocb, p.h + 2 * p.pad_h, p.w + 2 * p.pad_w,
-                         p.kh, p.kw, (p.stride_h, p.stride_w), name="res_gem")
+    res = conv2d_blocked(cfg, p.nb, p.icb, p.ocb, p.h + p.pad_h + p.pad_b,
+                         p.w + p.pad_w + p.pad_r, p.kh, p.kw, (p.stride_h, p.stride_w),
+                         name="res_gem")
     stages = _epilogue(res, p, cfg, epi)
     out = stages[-1]
     s = te.create_schedule(out)

@@ -26,7 +26,9 @@ def _ceil(a: int, b: int) -> int:
 class Conv2dWorkload:
     """An NCHW conv2d: ``batch`` images of ``height x width`` with ``in_channels`` channels,
     ``out_channels`` filters of ``kernel_h x kernel_w``, symmetric zero padding and strides.
-    ``groups`` other than 1 (depthwise, grouped) is not offloaded: see the package docstring."""
+    ``groups`` other than 1 (depthwise, grouped) is not offloaded: see the package docstring.
+    ``pad_bottom``/``pad_right`` default to ``pad_h``/``pad_w`` (asymmetric padding, as ONNX
+    allows, when given)."""
 
     batch: int
     height: int
@@ -40,14 +42,24 @@ class Conv2dWorkload:
     stride_h: int = 1
     stride_w: int = 1
     groups: int = 1
+    pad_bottom: int | None = None
+    pad_right: int | None = None
+
+    @property
+    def pad_b(self) -> int:
+        return self.pad_h if self.pad_bottom is None else self.pad_bottom
+
+    @property
+    def pad_r(self) -> int:
+        return self.pad_w if self.pad_right is None else self.pad_right
 
     @property
     def out_height(self) -> int:
-        return (self.height + 2 * self.pad_h - self.kernel_h) // self.stride_h + 1
+        return (self.height + self.pad_h + self.pad_b - self.kernel_h) // self.stride_h + 1
 
     @property
     def out_width(self) -> int:
-        return (self.width + 2 * self.pad_w - self.kernel_w) // self.stride_w + 1
+        return (self.width + self.pad_w + self.pad_r - self.kernel_w) // self.stride_w + 1
 
     @property
     def macs(self) -> int:
@@ -62,7 +74,7 @@ class Conv2dWorkload:
     @property
     def pads(self) -> tuple[int, int, int, int]:
         """(top, left, bottom, right), the order of ``runtime.reference.qnn``."""
-        return (self.pad_h, self.pad_w, self.pad_h, self.pad_w)
+        return (self.pad_h, self.pad_w, self.pad_b, self.pad_r)
 
 
 @dataclass(frozen=True)
@@ -103,6 +115,8 @@ class Problem:
     stride_h: int
     stride_w: int
     macs: int
+    pad_b: int = 0  # bottom and right padding (only the output size and te shapes use them)
+    pad_r: int = 0
 
 
 def _positive(where: str, **values: int) -> None:
@@ -119,8 +133,8 @@ def conv2d_problem(wkl: Conv2dWorkload, cfg: HwConfig, name: str) -> Problem:
               in_channels=wkl.in_channels, out_channels=wkl.out_channels,
               kernel_h=wkl.kernel_h, kernel_w=wkl.kernel_w, stride_h=wkl.stride_h,
               stride_w=wkl.stride_w, groups=wkl.groups)
-    for key in ("pad_h", "pad_w"):
-        value = getattr(wkl, key)
+    for key, value in (("pad_h", wkl.pad_h), ("pad_w", wkl.pad_w),
+                       ("pad_bottom", wkl.pad_b), ("pad_right", wkl.pad_r)):
         if not isinstance(value, int) or value < 0:
             raise CompileError(f"{where}: {key} must be a non-negative int, not {value!r}")
     if wkl.groups != 1:
@@ -128,11 +142,15 @@ def conv2d_problem(wkl: Conv2dWorkload, cfg: HwConfig, name: str) -> Problem:
             f"{where}: groups must be 1 on the accelerator, not {wkl.groups}; depthwise and "
             "grouped convolutions run on the CPU fallback"
         )
-    for pad, k, axis in ((wkl.pad_h, wkl.kernel_h, "h"), (wkl.pad_w, wkl.kernel_w, "w")):
+    checks = (("pad_h", wkl.pad_h, "kernel_h", wkl.kernel_h),
+              ("pad_w", wkl.pad_w, "kernel_w", wkl.kernel_w),
+              ("pad_bottom", wkl.pad_b, "kernel_h", wkl.kernel_h),
+              ("pad_right", wkl.pad_r, "kernel_w", wkl.kernel_w))
+    for key, pad, kname, k in checks:
         if pad >= k or pad > MAX_PAD:
             raise UnsupportedError(
-                f"{where}: pad_{axis} must be smaller than kernel_{axis} ({k}) and at most "
-                f"{MAX_PAD} (the DMA's padding field), not {pad}"
+                f"{where}: {key} must be smaller than {kname} ({k}) and at most {MAX_PAD} "
+                f"(the DMA's padding field), not {pad}"
             )
     if wkl.out_height < 1 or wkl.out_width < 1:
         raise CompileError(
@@ -142,7 +160,7 @@ def conv2d_problem(wkl: Conv2dWorkload, cfg: HwConfig, name: str) -> Problem:
         "conv2d", name, _ceil(wkl.batch, cfg.batch), _ceil(wkl.in_channels, cfg.block_in),
         _ceil(wkl.out_channels, cfg.block_out), wkl.height, wkl.width, wkl.out_height,
         wkl.out_width, wkl.kernel_h, wkl.kernel_w, wkl.pad_h, wkl.pad_w, wkl.stride_h,
-        wkl.stride_w, wkl.macs,
+        wkl.stride_w, wkl.macs, wkl.pad_b, wkl.pad_r,
     )
 
 

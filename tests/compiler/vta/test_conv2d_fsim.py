@@ -48,15 +48,18 @@ def test_channels_and_batch_padded_to_the_block() -> None:
     n=st.integers(1, 2), h=st.integers(1, 9), w=st.integers(1, 9), ci=st.integers(1, 12),
     co=st.integers(1, 12), k=st.sampled_from([(1, 1), (3, 3), (2, 3), (5, 5)]),
     stride=st.sampled_from([(1, 1), (2, 2), (1, 2), (3, 3)]), pad=st.integers(0, 2),
-    vthreads=st.sampled_from([1, 2]), seed=st.integers(0, 99),
+    pad_end=st.integers(0, 2), vthreads=st.sampled_from([1, 2]), seed=st.integers(0, 99),
 )
 def test_random_conv2d_exact(n: int, h: int, w: int, ci: int, co: int, k: tuple[int, int],
-                             stride: tuple[int, int], pad: int, vthreads: int,
+                             stride: tuple[int, int], pad: int, pad_end: int, vthreads: int,
                              seed: int) -> None:
-    """Any stride, padding and kernel size (pad below the kernel), any channel counts."""
+    """Any stride, padding (asymmetric too) and kernel size (pad below the kernel), any
+    channel counts."""
     pad_h, pad_w = min(pad, k[0] - 1), min(pad, k[1] - 1)
-    assume(h + 2 * pad_h >= k[0] and w + 2 * pad_w >= k[1])
-    wkl = Conv2dWorkload(n, h, w, ci, co, k[0], k[1], pad_h, pad_w, stride[0], stride[1])
+    pad_b, pad_r = min(pad_end, k[0] - 1), min(pad_end, k[1] - 1)
+    assume(h + pad_h + pad_b >= k[0] and w + pad_w + pad_r >= k[1])
+    wkl = Conv2dWorkload(n, h, w, ci, co, k[0], k[1], pad_h, pad_w, stride[0], stride[1],
+                         pad_bottom=pad_b, pad_right=pad_r)
     sched = default_schedule(wkl, SMALL, vthreads=vthreads)
     check_conv(wkl, SMALL, rt.device("fsim", cfg=SMALL), seed=seed, schedule=sched,
                relu=bool(seed % 2))

@@ -130,6 +130,11 @@ def test_workload_and_operand_errors() -> None:
     with _raises(UnsupportedError, "conv2d 'p': pad_h must be smaller than kernel_h (3) and at "
                  "most 15 (the DMA's padding field), not 3"):
         _conv(Conv2dWorkload(1, 8, 8, 16, 16, 3, 3, 3, 3, 1, 1), name="p")
+    with _raises(UnsupportedError, "conv2d 'p': pad_right must be smaller than kernel_w (3) "
+                 "and at most 15 (the DMA's padding field), not 4"):
+        _conv(Conv2dWorkload(1, 8, 8, 16, 16, 3, 3, 1, 1, 1, 1, pad_right=4), name="p")
+    with _raises(CompileError, "conv2d 'p': pad_bottom must be a non-negative int, not -1"):
+        _conv(Conv2dWorkload(1, 8, 8, 16, 16, 3, 3, 1, 1, 1, 1, pad_bottom=-1), name="p")
     with _raises(CompileError, "conv2d 'c2': weight must be an int8 array, not int16"):
         _conv(C2, weight=np.zeros(C2.weight_shape, np.int16))
     with _raises(CompileError, "conv2d 'c2': weight must have shape (64, 64, 3, 3), "
