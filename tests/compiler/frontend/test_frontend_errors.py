@@ -158,4 +158,4 @@ def test_unknown_target() -> None:
     m = _model([helper.make_node("Relu", ["x"], ["y"])], [("x", [2])], ["y"], out_shape=[2])
     with pytest.raises(CompileError) as e:
         compile(m, target="tpu")
-    assert str(e.value) == "target must be one of ['llvm'], not 'tpu'"
+    assert str(e.value) == "target must be one of ['llvm', 'vta'], not 'tpu'"
