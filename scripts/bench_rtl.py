@@ -12,7 +12,9 @@ Prints one JSON document on stdout: a list of records
 ``gemm_utilization`` is MACs done / (compute-phase cycles x peak MACs per cycle), where the
 compute-phase cycles are the cycles of the program minus those of the same program with an
 empty GEMM (same loads, same store, same token flow), both measured in this run. ``wall_s``
-and ``cycles_per_s`` are medians of ``--reps`` runs after one warm-up run. Each device's
+and ``cycles_per_s`` are medians of ``--reps`` runs after one warm-up run; ``cpu_s`` and
+``cycles_per_cpu_s`` the same in CPU time (this machine may be shared: see
+``machine.load_average``). Each device's
 final output is checked against the functional simulator. Logs go to stderr.
 
     python scripts/bench_rtl.py [--passes 16] [--reps 3] [--skip-rtl]
@@ -23,7 +25,9 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import platform
+import resource
 import statistics
 import sys
 import time
@@ -105,9 +109,11 @@ def measure(dev_factory: object, cfg: HwConfig, m: int, kb: int, nb: int, passes
         sim.write_dram(addr, raw)
     sim.run(list(prog.insns))
     verified = got == sim.read_dram(OUT_ADDR, out_bytes)
-    walls, cycles = [], []
+    walls, cpus, cycles = [], [], []
     for _ in range(reps):
+        cpu0 = _cpu()
         result = dev.run(prog)
+        cpus.append(_cpu() - cpu0)
         walls.append(result.wall_s)
         cycles.append(result.cycles)
     base_cycles = fresh().run(base).cycles
@@ -121,6 +127,8 @@ def measure(dev_factory: object, cfg: HwConfig, m: int, kb: int, nb: int, passes
         "cycles": first.cycles,
         "wall_s": wall,
         "cycles_per_s": first.cycles / wall,
+        "cpu_s": statistics.median(cpus),
+        "cycles_per_cpu_s": first.cycles / statistics.median(cpus),
         "gemm_utilization": macs / (compute_cycles * cfg.macs_per_cycle),
         "compute_phase_cycles": compute_cycles,
         "base_cycles": base_cycles,
@@ -130,6 +138,13 @@ def measure(dev_factory: object, cfg: HwConfig, m: int, kb: int, nb: int, passes
         "counters": first.counters,
         "reps": reps,
     }
+
+
+def _cpu() -> float:
+    """CPU seconds of this process and its finished children (the cocotb simulator)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
 def machine() -> dict[str, object]:
@@ -144,6 +159,7 @@ def machine() -> dict[str, object]:
         pass
     keep = ("avx", "avx2", "avx512f", "avx512bw", "avx512_vnni", "fma", "sse4_2", "bmi2")
     return {"platform": platform.platform(), "machine": platform.machine(),
+            "cpus": os.cpu_count(), "load_average": os.getloadavg(),
             "processor": platform.processor(), "cpu_flags": [f for f in keep if f in flags],
             "python": platform.python_version()}
 

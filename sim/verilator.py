@@ -41,7 +41,7 @@ STAMP = "BUILD_OK"
 LOCK_TIMEOUT_S = 1800.0
 # Simulation speed over lint strictness: the RTL is linted separately with -Wall.
 VERILATOR_FLAGS = ("-O3", "--x-assign", "fast", "--x-initial", "fast", "--noassert", "-Wno-fatal")
-NATIVE_CFLAGS = ("-O2", "-march=native", "-fPIC")
+NATIVE_CFLAGS = ("-O3", "-march=native", "-fPIC")
 # The wheel's verilated.mk leaves the precompiled-header include flag empty, which breaks the
 # compile of any design big enough for Verilator to use a precompiled header: set it through
 # make's command-line variables (MAKEFLAGS), which override the makefile.
