@@ -19,7 +19,7 @@ from tessera.compiler.errors import UnsupportedError
 from tessera.compiler.tensor import expr as E
 from tessera.compiler.tensor import stmt as S
 from tessera.compiler.tensor.functor import free_vars, walk
-from tessera.runtime.cpu.launcher import LAUNCH_FN
+from tessera.runtime.cpu.launcher import LAUNCH_FN, NUM_THREADS
 
 STACK_LIMIT = 64 * 1024  # bytes; larger non-local allocations go to the heap
 
@@ -185,8 +185,16 @@ class _FuncGen(ExprEmitter):
         end = sub.b.select(sub.b.icmp_signed("<", end, end_all), end, end_all)
         sub.loop(s, begin, end)
         sub.finish()
-        launch = self._decl(LAUNCH_FN, ir.FunctionType(ir.VoidType(), [PTR, PTR, I32]))
-        self.b.call(launch, [outlined, env, ext])
+        launch = self._decl(LAUNCH_FN, ir.FunctionType(ir.VoidType(), [PTR, PTR, I32, I32]))
+        nthreads = self.b.load(self.num_threads_global(), typ=I32)
+        self.b.call(launch, [outlined, env, ext, nthreads])
+
+    def num_threads_global(self) -> ir.GlobalVariable:
+        g = self.module.globals.get(NUM_THREADS)
+        if g is None:
+            g = ir.GlobalVariable(self.module, I32, NUM_THREADS)
+            g.initializer = ir.Constant(I32, 1)
+        return g
 
 
 def _aligned_alloca(b: ir.IRBuilder, t: ir.Type, align: int) -> ir.Value:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import llvmlite.binding as llvm
 import numpy as np
 
-from tessera.runtime.cpu.launcher import LAUNCHER_IR, NUM_THREADS
+from tessera.runtime.cpu.launcher import LAUNCH_FN, NUM_THREADS, ensure_launcher
 from tessera.runtime.cpu.target import HostTarget, host_target
 from tessera.runtime.device import DeviceError
 
@@ -106,9 +106,9 @@ def load_kernel(llvm_ir: str, entry: str, params: Sequence[ParamSpec | tuple[str
     """Parse, optimize (O3 for the host CPU) and JIT ``llvm_ir``; return its entry as a kernel."""
     tgt = target or host_target()
     tm = tgt.target_machine(opt)
+    if LAUNCH_FN in llvm_ir:
+        ensure_launcher()
     mod = llvm.parse_assembly(llvm_ir)
-    if "__tessera_parallel_launch" in llvm_ir:
-        mod.link_in(llvm.parse_assembly(LAUNCHER_IR))
     mod.triple = tgt.triple
     mod.data_layout = str(tm.target_data)
     mod.verify()

@@ -8,7 +8,8 @@ import pytest
 from tessera.runtime.cpu import KernelCallError, host_target, load_kernel
 
 IR = r"""
-declare void @__tessera_parallel_launch(ptr, ptr, i32)
+@__tessera_num_threads = global i32 1
+declare void @__tessera_parallel_launch(ptr, ptr, i32, i32)
 declare i64 @pthread_self()
 define internal void @body(i32 %t, i32 %n, ptr %env) {
   %self = call i64 @pthread_self()
@@ -20,7 +21,8 @@ define internal void @body(i32 %t, i32 %n, ptr %env) {
   ret void
 }
 define void @main(ptr noalias %out) {
-  call void @__tessera_parallel_launch(ptr @body, ptr %out, i32 8)
+  %nt = load i32, ptr @__tessera_num_threads
+  call void @__tessera_parallel_launch(ptr @body, ptr %out, i32 8, i32 %nt)
   ret void
 }
 """
