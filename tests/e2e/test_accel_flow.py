@@ -172,33 +172,44 @@ def test_vta_errors_are_explicit():
         compile(str(digits_model_path()), target="vta", device="tpu")
 
 
-def _resnet18(size: int) -> onnx.ModelProto:
+def _resnet18() -> onnx.ModelProto:
+    """ResNet-18 as scripts/build_resnet18.py builds it (random weights, 1x3x224x224)."""
     sys.path.insert(0, str(ROOT / "scripts"))
     try:
         from build_resnet18 import build_resnet18
     finally:
         sys.path.pop(0)
-    return build_resnet18(size=size)
+    return build_resnet18(seed=0)
+
+
+def _blobs(rng: np.random.Generator, n: int, size: int) -> list[dict[str, np.ndarray]]:
+    """Random images with low-frequency structure (so that top-1 classes vary)."""
+    out = []
+    for _ in range(n):
+        low = np.kron(rng.normal(size=(1, 3, 4, 4)), np.ones((size // 4, size // 4)))
+        out.append({"data": (low + 0.3 * rng.normal(size=(1, 3, size, size)))
+                    .astype(np.float32)})
+    return out
 
 
 @pytest.mark.slow
 def test_resnet18_int8_on_fsim_agrees_with_float(record_property):
-    """ResNet-18 quantized, partitioned and run on fsim; top-1 agreement is reported."""
+    """ResNet-18 quantized, partitioned and run on fsim (64x64 inputs to keep it short);
+    int8 equals the integer reference bit for bit; top-1 agreement with float is reported."""
     size = 64
-    model = _resnet18(size)
-    rng = np.random.default_rng(0)
-    feeds = [{"data": rng.random((1, 3, size, size)).astype(np.float32)} for _ in range(12)]
-    m = compile(model, target="vta", device="fsim", calibration=feeds[:4])
+    feeds = _blobs(np.random.default_rng(0), 20, size)
+    m = compile(_resnet18(), target="vta", device="fsim", calibration=feeds[:4],
+                input_shapes={"data": (1, 3, size, size)})
     assert m.module.strategies.count("vta") == 21  # 20 convolutions and the dense layer
     agree = 0
     for f in feeds[4:]:
         (y,) = m.run(f)
-        np.testing.assert_array_equal(y, evaluate(m.qgraph, f)["logits"])
-        agree += int(y.argmax() == evaluate(m.float_graph, f)["logits"].argmax())
+        np.testing.assert_array_equal(y, evaluate(m.qgraph, f)["prob"])
+        agree += int(y.argmax() == evaluate(m.float_graph, f)["prob"].argmax())
     rate = agree / len(feeds[4:])
     record_property("top1_agreement", rate)
     print(f"ResNet-18 int8 vs float top-1 agreement: {rate:.0%} of {len(feeds[4:])}")
-    assert rate >= 0.5
+    assert rate >= 0.75
 
 
 @pytest.mark.verilator
@@ -206,9 +217,9 @@ def test_resnet18_int8_on_fsim_agrees_with_float(record_property):
 def test_resnet18_sample_layer_matches_rtl():
     """One ResNet-18 accelerator layer, bit for bit between fsim and the RTL (rtl-fast)."""
     size = 32
-    rng = np.random.default_rng(1)
-    feeds = [{"data": rng.random((1, 3, size, size)).astype(np.float32)} for _ in range(2)]
-    m = compile(_resnet18(size), target="vta", device="fsim", calibration=feeds)
+    feeds = _blobs(np.random.default_rng(1), 2, size)
+    m = compile(_resnet18(), target="vta", device="fsim", calibration=feeds,
+                input_shapes={"data": (1, 3, size, size)})
     try:
         rtl = rt.device("rtl-fast", cfg=m.module._kernels[2].kernel.cfg)
     except rt.DeviceError as err:  # pragma: no cover - no Verilator toolchain
