@@ -13,8 +13,11 @@ so every kernel shares one pool.
 
 from __future__ import annotations
 
+import ctypes
 import functools
+import os
 import threading
+from typing import Any
 
 import llvmlite.binding as llvm
 
@@ -81,6 +84,13 @@ run:
   call void %fn(i32 %k, i32 %n, ptr %env)
   %old = atomicrmw add ptr @tp.done, i32 1 release
   br label %outer
+}
+
+define void @__tessera_pool_reset() {
+  store i32 0, ptr @tp.nworkers
+  store i32 0, ptr @tp.lock
+  store i32 0, ptr @tp.done
+  ret void
 }
 
 define void @__tessera_parallel_launch(ptr %fn, ptr %env, i32 %ntask, i32 %nthreads) {
@@ -162,7 +172,7 @@ finish:
 """.replace("SPIN_WORKER", str(SPIN_WORKER)).replace("SPIN_CALLER", str(SPIN_CALLER))
 
 _LOCK = threading.Lock()
-_ENGINES: list[llvm.ExecutionEngine] = []
+_ENGINES: list[Any] = []  # keeps the pool's engine and its reset hook alive
 
 
 @functools.cache
@@ -182,4 +192,8 @@ def ensure_launcher() -> int:
         _ENGINES.append(engine)
         addr = engine.get_function_address(LAUNCH_FN)
         llvm.add_symbol(LAUNCH_FN, addr)
+        reset = ctypes.CFUNCTYPE(None)(engine.get_function_address("__tessera_pool_reset"))
+        _ENGINES.append(reset)
+        # a forked child has none of the parent's worker threads: start from an empty pool
+        os.register_at_fork(after_in_child=reset)
         return int(addr)

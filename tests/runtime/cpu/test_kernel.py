@@ -60,3 +60,18 @@ def test_argument_checks_name_the_parameter():
     with pytest.raises(KernelCallError, match=r"^kernel main: num_threads must be a positive "
                                               r"int, not 0$"):
         k.num_threads = 0
+
+
+def test_pool_works_in_a_forked_child():
+    import os
+
+    k = load_kernel(IR, "main", [("out", "int64", (64,))])
+    k.num_threads = 2
+    k(np.zeros(64, np.int64))  # the parent's pool has a worker now
+    pid = os.fork()
+    if pid == 0:  # child: must not wait for the parent's (absent) worker
+        out = np.zeros(64, np.int64)
+        k(out)
+        os._exit(0 if out[63] == 2 and out[0] != out[1] else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.WEXITSTATUS(status) == 0
