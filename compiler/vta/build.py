@@ -6,7 +6,7 @@ The pipeline, top to bottom: check the workload and the operands; pick or check 
 layer's inner block onto the GEMM intrinsic (``intrin.tensorize``); lower to tiles, reduction steps,
 DMA windows and ALU epilogues (``lower``); interleave virtual threads and inject dependency
 tokens (``sync``); generate the instruction stream, micro-op cache and DRAM placement
-(``tessera.compiler.codegen.vta``).
+(``tessera.compiler.codegen.vta``); verify the kernel statically (``verify``).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from tessera.compiler.vta.lower import Epilogue, lower_layer
 from tessera.compiler.vta.schedule import check_schedule, problem_knob_space
 from tessera.compiler.vta.sync import inject_virtual_threads
 from tessera.compiler.vta.te_schedule import check_tensorize, conv2d_te_schedule
+from tessera.compiler.vta.verify import verify_kernel
 from tessera.compiler.vta.workload import (
     Conv2dWorkload,
     DenseWorkload,
@@ -94,7 +95,9 @@ def _build(p: Problem, cfg: HwConfig, schedule: Mapping[str, int] | None, epi: E
             "te_schedule": sch.trace_text(),
             "block_macs": p.nb * p.ocb * p.icb * p.oh * p.ow * p.kh * p.kw
             * cfg.macs_per_cycle}
-    return generate(p.name, cfg, ops, specs, consts, p.macs, meta, f"{p.kind} {p.name!r}")
+    kernel = generate(p.name, cfg, ops, specs, consts, p.macs, meta, f"{p.kind} {p.name!r}")
+    verify_kernel(kernel)
+    return kernel
 
 
 def build_qconv2d(

@@ -145,3 +145,35 @@ def test_kernel_meta_records_the_te_schedule() -> None:
         assert line in trace.splitlines(), line
     assert "'vthread')" in trace
     assert k.meta["schedule"] == SCHED and k.meta["macs"] == RESNET18["C2"].macs
+
+
+def test_verifier_rejects_broken_kernels() -> None:
+    import dataclasses
+    import re
+
+    import pytest
+
+    from tessera.compiler.errors import InternalError
+    from tessera.compiler.vta.verify import verify_kernel
+
+    k = _kernel()
+    verify_kernel(k)
+    pc = next(i for i, x in enumerate(k.insns)
+              if isinstance(x, I.MemInsn) and x.mem_type == I.MemType.INP)
+    insns = list(k.insns)
+    insns[pc] = dataclasses.replace(insns[pc], dram_base=insns[pc].dram_base + 10**5)
+    with pytest.raises(InternalError, match=re.escape(
+            f"kernel 'c2': instruction {pc}: DRAM bytes [")):
+        verify_kernel(dataclasses.replace(k, insns=tuple(insns)))
+    gpc = next(i for i, x in enumerate(k.insns) if isinstance(x, I.GemmInsn) and not x.reset)
+    insns = list(k.insns)
+    insns[gpc] = dataclasses.replace(insns[gpc], iter_out=200)
+    with pytest.raises(InternalError, match=re.escape(
+            f"kernel 'c2': instruction {gpc}: dst index must stay below 2048, not reach")):
+        verify_kernel(dataclasses.replace(k, insns=tuple(insns)))
+    insns = [dataclasses.replace(x, push_prev=False) if isinstance(x, I.GemmInsn) else x
+             for x in k.insns]
+    with pytest.raises(InternalError, match=re.escape(
+            "kernel 'c2': queue c2l must balance (pops <= pushes <= pops + 64), not 0 pushes "
+            "and 62 pops")):
+        verify_kernel(dataclasses.replace(k, insns=tuple(insns)))
