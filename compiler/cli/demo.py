@@ -101,6 +101,10 @@ def demo(args: argparse.Namespace, out: Console, err: Console) -> dict[str, Any]
             bad = [v for v in a if not np.array_equal(a[v], b[v])]
             mismatches += [f"image {i}: {v}" for v in bad]
             checked += 1
+    from tessera.compiler.quant import accuracy_report, report_table
+
+    qrows = accuracy_report(model.float_graph, model.qgraph, calib[:20]) if model.qgraph \
+        else []
     prof = profile_module(model.module, {"x": xte[:1]})
     if args.chrome_trace:
         prof.save_trace(args.chrome_trace)
@@ -118,7 +122,9 @@ def demo(args: argparse.Namespace, out: Console, err: Console) -> dict[str, Any]
         "wall_s": time.perf_counter() - started, "notes": [*model.notes, *([note] if note
                                                                           else [])],
         "profile": prof.to_json(),
+        "quantization": [r.to_dict() for r in qrows],
     }
+    out.print(report_table(qrows, "quantization: error per layer on calibration images"))
     _print(out, result, model.partition_text(), prof.table())
     return result
 

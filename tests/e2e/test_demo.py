@@ -32,6 +32,8 @@ def test_demo_on_fsim_whole_test_split(tmp_path, capsys):
     assert r["images_per_s_at_clock"] == pytest.approx(200e6 / r["cycles_per_image"])
     layers = [lp["layer"] for lp in r["profile"]["layers"] if lp["where"] == "vta"]
     assert layers == ["conv1", "conv2", "fc"]
+    assert [q["layer"] for q in r["quantization"]] == ["conv1", "conv2", "fc"]
+    assert all(q["sqnr_isolated_db"] > 25 for q in r["quantization"])
     assert "float accuracy (CPU)" in text and "98.44%" in text
     assert "skipped (no RTL device)" in text
 
