@@ -49,6 +49,9 @@ class _FuncGen(ExprEmitter):
         elif isinstance(s, S.BufferStore):
             self.store(s)
         elif isinstance(s, S.For):
+            if s.kind == "thread_binding":
+                raise UnsupportedError(f"codegen llvm: thread_binding loop {s.var.name} must be "
+                                       f"lowered by a GPU target, not run on the CPU")
             if s.kind == S.PARALLEL and not self.in_parallel:
                 self.parallel(s)
             else:

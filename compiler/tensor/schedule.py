@@ -52,6 +52,10 @@ class TraceStep:
 
     def __str__(self) -> str:
         parts = [repr(a) for a in self.args] + [f"{k}={v!r}" for k, v in self.kwargs]
+        if self.primitive == "cache_read":  # schedule-level primitives
+            return f"s.cache_read({', '.join(parts)})"
+        if self.primitive == "cache_write":
+            return f"s.cache_write({self.stage!r}, {', '.join(parts)})"
         return f"s[{self.stage!r}].{self.primitive}({', '.join(parts)})"
 
 

@@ -12,6 +12,7 @@ def test_cache_read_into_a_scope_at_a_loop():
     s = te.create_schedule(C)
     AL = s.cache_read(A, "inp_buffer", [C])
     assert AL.name == "A.inp_buffer"
+    assert s.trace_text() == "s.cache_read('A', 'inp_buffer', ('C',))"
     io, _ = s[C].split(s[C].op.axis[0], factor=4)
     s[AL].compute_at(s[C], io)
     text = check_matmul(s, A, B, C)

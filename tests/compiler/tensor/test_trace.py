@@ -17,7 +17,7 @@ def test_trace_prints_and_replays_to_the_same_program():
     s[C].vectorize(ji)
     text = s.trace_text()
     assert text.splitlines() == [
-        "s['C'].cache_write('local')",
+        "s.cache_write('C', 'local')",
         "s['C'].tile('i', 'j', 4, 6)",
         "s['C'].parallel('i.outer')",
         "s['C.local'].compute_at('C', 'j.outer')",
