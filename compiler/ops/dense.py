@@ -140,10 +140,10 @@ def schedule_matmul(out: T.Tensor, sch: Schedule | None = None) -> Schedule:
     lc.unroll(ci)
     lc.unroll(cjo)
     lc.vectorize(cji)
+    # each thread packs the panel it is about to use (one parallel region, panel hot in L2)
     ps = s[pack]
-    a0, _, a2 = ps.op.axis
-    ps.parallel(a0)
-    ps.vectorize(a2)
+    ps.compute_at(st, jo)
+    ps.vectorize(ps.op.axis[2])
     return s
 
 

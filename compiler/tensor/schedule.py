@@ -311,7 +311,7 @@ class Stage:
         if self.is_output:
             raise ScheduleError(f"stage {self.name}: compute_at at loop {leaf.name}: the stage "
                                 f"must not be an output")
-        if not self.sch.reads(parent, self):
+        if not self.sch.reads_within(parent, self):
             raise ScheduleError(
                 f"stage {self.name}: compute_at: stage {parent.name} (loop {leaf.name}) must "
                 f"read {self.name}, not be unrelated"
@@ -366,6 +366,13 @@ class Schedule:
 
     def reads(self, consumer: Stage, producer: Stage) -> bool:
         return any(self.stage_of(t.op) is producer for t in self.inputs_of(consumer))
+
+    def reads_within(self, parent: Stage, producer: Stage) -> bool:
+        """Whether ``parent`` or a stage attached (transitively) inside it reads ``producer``."""
+        if self.reads(parent, producer):
+            return True
+        return any(st.attach_stage is parent and st is not producer
+                   and self.reads_within(st, producer) for st in self.stages)
 
     def inputs_of(self, st: Stage) -> list[Tensor]:
         return [st.read_redirect.get(t, t) for t in op_inputs(st.op)]
