@@ -11,6 +11,7 @@ tokens (``sync``); generate the instruction stream, micro-op cache and DRAM plac
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Any, TypeAlias
 
@@ -124,7 +125,7 @@ def build_qconv2d(
                    "int8", "out"),
     ]
     epi = Epilogue(bias is not None, int(shift), bool(relu))
-    meta = {"workload": wkl, "shift": int(shift), "relu": bool(relu)}
+    meta = {"workload": dataclasses.asdict(wkl), "shift": int(shift), "relu": bool(relu)}
     return _build(p, cfg, schedule, epi, specs, consts, meta)
 
 
@@ -149,5 +150,5 @@ def build_qdense(
         TensorSpec("out", "output", (p.nb, p.ocb, cfg.batch, cfg.block_out), "int8", "out"),
     ]
     epi = Epilogue(bias is not None, int(shift), bool(relu))
-    meta = {"workload": wkl, "shift": int(shift), "relu": bool(relu)}
+    meta = {"workload": dataclasses.asdict(wkl), "shift": int(shift), "relu": bool(relu)}
     return _build(p, cfg, schedule, epi, specs, consts, meta)

@@ -25,6 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tessera.compiler.vta.dma import input_loads, output_stores, resident_weight_load, weight_load
+from tessera.compiler.vta.intrin import ALU_OPS
 from tessera.compiler.vta.program import Alu, Gemm, Kernel, Load, Loop, Op, Store
 from tessera.compiler.vta.schedule import Tiling
 from tessera.compiler.vta.workload import Problem
@@ -97,11 +98,11 @@ def epilogue_ops(t: Tiling, epi: Epilogue, acc_base: int, oc0: int) -> tuple[Alu
     if epi.bias:
         ops.append(Alu(((acc_base, t.bias_base + oc0, 0),),
                        Loop(iter_out=t.tile_oc, iter_in=t.acc_per_oc,
-                            dst=(t.acc_per_oc, 1), src=(1, 0)), I.AluOp.ADD))
+                            dst=(t.acc_per_oc, 1), src=(1, 0)), ALU_OPS["add"]))
     if epi.shift:
-        ops.append(Alu(here, whole, I.AluOp.SHR, epi.shift))
-    ops.append(Alu(here, whole, I.AluOp.MIN, 127))
-    ops.append(Alu(here, whole, I.AluOp.MAX, 0 if epi.relu else -128))
+        ops.append(Alu(here, whole, ALU_OPS["shr"], epi.shift))
+    ops.append(Alu(here, whole, ALU_OPS["min"], 127))
+    ops.append(Alu(here, whole, ALU_OPS["max"], 0 if epi.relu else -128))
     return tuple(ops)
 
 
