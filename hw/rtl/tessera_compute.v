@@ -366,7 +366,7 @@ module tessera_compute (
   assign busy_o = state_q == S_EXEC || state_q == S_DRAIN;
   assign stall_o = (state_q == S_POP && !can_pop) || (state_q == S_PUSH && !can_push);
   assign retire_o = finish;
-  assign gemm_o = write && is_gemm;
+  assign gemm_o = write && is_gemm && !reset;  // a reset is no block product
   assign alu_o = write && is_alu;
   assign err_o = illegal || (start && ((is_load && ld_oor) || uop_oor)) || idx_oor || bus_err;
   assign err_code_o = bus_err ? ERR_BUS_ERROR[2:0]

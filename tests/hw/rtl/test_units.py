@@ -33,3 +33,17 @@ def test_axi_master() -> None:
     run_testbench(SMALL, "tb_axi_master", "test_axi_master",
                   modules=("tessera_fifo", "tessera_dma_reader", "tessera_axi_rd_arbiter"),
                   wrappers=("tb_axi_master",))
+
+
+def test_compute() -> None:
+    run_testbench(SMALL, "tessera_top", "test_compute")
+
+
+def test_random_programs_match_fsim() -> None:
+    run_testbench(SMALL, "tessera_top", "test_programs")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("module", ["test_compute", "test_programs"])
+def test_default_config(module: str) -> None:
+    run_testbench(HwConfig.default(), "tessera_top", module)
