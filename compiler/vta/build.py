@@ -55,6 +55,14 @@ def knob_space(wkl: Workload, cfg: HwConfig) -> dict[str, tuple[int, ...]]:
     return problem_knob_space(_problem(wkl, cfg, "layer"))
 
 
+def validate_schedule(wkl: Workload, cfg: HwConfig, schedule: Mapping[str, int],
+                      bias: bool = True) -> dict[str, int]:
+    """``schedule`` checked without building (ScheduleError for an illegal point: unknown
+    knob, illegal value, a buffer overflow); the micro-op cache is checked at build time."""
+    p = _problem(wkl, cfg, "layer")
+    return check_schedule(p, cfg, schedule, bias).knobs()
+
+
 def default_schedule(wkl: Workload, cfg: HwConfig, vthreads: int | None = None,
                      bias: bool = True, shift: bool = True) -> dict[str, int]:
     """The default schedule of ``wkl`` (the least estimated cycles; ``vthreads`` fixed when

@@ -71,6 +71,15 @@ def test_micro_op_cache_too_small() -> None:
               cfg=tiny, name="u")
 
 
+def test_validate_schedule_without_building() -> None:
+    from tessera.compiler.vta import validate_schedule
+
+    assert validate_schedule(C2, CFG, GOOD) == GOOD
+    with _raises(ScheduleError, "conv2d 'layer': the schedule overflows acc_buffer: it needs "
+                 "3140 entries (2 thread(s) x 4x1x28x14 + 4 bias), 1092 more than its 2048"):
+        validate_schedule(C2, CFG, dict(GOOD, tile_oc=4, tile_ic=1, vthreads=2, tile_h=28))
+
+
 def test_knob_errors() -> None:
     with _raises(ScheduleError, "conv2d 'c2': schedule knob tile_h must be one of "
                  "[1, 2, 4, 7, 8, 14, 28, 56], not 5"):
