@@ -47,3 +47,7 @@ def test_random_programs_match_fsim() -> None:
 @pytest.mark.parametrize("module", ["test_compute", "test_programs"])
 def test_default_config(module: str) -> None:
     run_testbench(HwConfig.default(), "tessera_top", module)
+
+
+def test_control() -> None:
+    run_testbench(SMALL, "tessera_top", "test_control")
