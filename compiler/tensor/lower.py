@@ -72,6 +72,7 @@ def lower(sch: Schedule, args: Sequence[Tensor], name: str = "main",
     f = run(f, loop_partition, "loop_partition")
     f = run(f, unroll_loops, "unroll_loops")
     f = run(f, simplify, "simplify")
+    f = run(f, loop_partition, "loop_partition")  # guards that unrolling made affine in one loop
     f = run(f, vectorize_loops, "vectorize_loops")
     f = run(f, simplify, "simplify")
     for p in extra.get("final", []):
