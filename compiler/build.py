@@ -27,6 +27,7 @@ from tessera.runtime.executor import GraphModule
 
 log = logging.getLogger(__name__)
 
+KERNEL_MODES = ("auto", "compiled", "numpy")
 TARGETS = ("llvm", "vta")
 
 
@@ -53,7 +54,9 @@ class CompiledModel:
         return [i["name"] for i in self.module.inputs]
 
 
-def build_plan(graph: Graph, target: str) -> tuple[dict[str, Any], dict[str, bytes]]:
+def build_plan(
+    graph: Graph, target: str, kernels: str = "auto"
+) -> tuple[dict[str, Any], dict[str, bytes]]:
     """The runtime's execution plan of an optimized graph, and the compiled code members."""
     by_name = {n.name: n for n in graph.nodes}
     free_after = graph.memory.free_after if graph.memory else None
@@ -74,7 +77,7 @@ def build_plan(graph: Graph, target: str) -> tuple[dict[str, Any], dict[str, byt
             "free": list(free_after[k]) if free_after else [],
             "strategy": "numpy",
         }
-        compiled = strategy.select(group, graph, target)
+        compiled = strategy.select(group, graph, target, kernels)
         if compiled is not None:
             step["strategy"] = compiled.kind
             step.update(compiled.entry)
@@ -112,9 +115,15 @@ def compile(  # noqa: A001 - the public name the issue asks for
     after_pass: Callable[[str, Graph], None] | None = None,
     device: str = "fsim",
     calibration: Sequence[Mapping[str, Any]] | None = None,
+    kernels: str = "auto",
     **options: Any,
 ) -> CompiledModel:
     """Compile an ONNX model (path, bytes, ModelProto) or a ``Graph`` for ``target``.
+
+    ``target="llvm"``: ``kernels`` picks each fused group's kernel: ``"auto"`` (default)
+    compiles the group's master op (Conv2D, Gemm/MatMul) with the tensor compiler and keeps it
+    where it is measured faster than the numpy reference; ``"compiled"`` always keeps it;
+    ``"numpy"`` runs every op with the numpy reference kernels.
 
     ``target="vta"``: int8 on the accelerator ``device`` (fsim, rtl, rtl-fast), scales
     calibrated on ``calibration`` feeds; ``options`` go to
@@ -127,11 +136,13 @@ def compile(  # noqa: A001 - the public name the issue asks for
         return compile_vta(model, device=device, calibration=calibration,
                            input_shapes=input_shapes, freeze=freeze, after_pass=after_pass,
                            **options)
+    if kernels not in KERNEL_MODES:
+        raise CompileError(f"kernels must be one of {list(KERNEL_MODES)}, not {kernels!r}")
     graph = model if isinstance(model, Graph) else import_onnx(model, input_shapes, freeze)
     if after_pass is not None:
         after_pass("import", graph)
     graph = optimize(graph, PIPELINE, after_pass)
-    plan, code = build_plan(graph, target)
+    plan, code = build_plan(graph, target, kernels)
     const_used = {i for s in plan["steps"] for i in s["inputs"]} | set(graph.outputs)
     constants = {k: v for k, v in graph.constants.items() if k in const_used}
     module = GraphModule(plan, constants, code)

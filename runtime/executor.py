@@ -9,6 +9,7 @@ planning). The executor needs no compiler: ``tessera.runtime.load`` builds one f
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -27,6 +28,8 @@ StepKernel = Callable[[list[np.ndarray]], list[np.ndarray]]
 KernelProvider = Callable[[Mapping[str, Any], Mapping[str, bytes]], StepKernel]
 
 _PROVIDERS: dict[str, KernelProvider] = {}
+_JIT_CACHE: dict[str, Any] = {}  # JIT-compiled kernels by code and signature, process-wide
+
 
 
 class ExecutorError(TesseraError, ValueError):
@@ -51,6 +54,51 @@ def _numpy_step(step: Mapping[str, Any]) -> StepKernel:
         return [env[o] for o in outputs]
 
     return kernel
+
+
+def _llvm_step(step: Mapping[str, Any], code: Mapping[str, bytes]) -> StepKernel:
+    """A step whose master node(s) run as JIT-compiled LLVM kernels of the tensor compiler
+    (``step["compiled"][node] = {symbol, code, params, args, bias}``), the rest of its nodes
+    (epilogues) with the numpy reference kernels."""
+    from tessera.runtime.cpu import load_kernel
+
+    compiled: dict[str, Any] = {}
+    for name, spec in step["compiled"].items():
+        member = spec["code"]
+        if member not in code:
+            raise ExecutorError(f"step {step['name']}: code member {member} is missing")
+        params = [(p[0], p[1], tuple(p[2])) for p in spec["params"]]
+        key = hashlib.sha256(code[member] + repr((spec["symbol"], params)).encode()).hexdigest()
+        if key not in _JIT_CACHE:
+            _JIT_CACHE[key] = load_kernel(code[member].decode(), spec["symbol"], params)
+        compiled[name] = (_JIT_CACHE[key], spec)
+    nodes = list(step["nodes"])
+    inputs, outputs = list(step["inputs"]), list(step["outputs"])
+
+    class _Kernel:
+        num_threads = 0
+
+        def __call__(self, args: list[np.ndarray]) -> list[np.ndarray]:
+            env = dict(zip(inputs, args))
+            for node in nodes:
+                entry = compiled.get(node["name"])
+                if entry is None:
+                    outs = run_kernel(node["op"], [env[i] for i in node["inputs"]],
+                                      node["attrs"])
+                    env.update(zip(node["outputs"], outs))
+                    continue
+                kernel, spec = entry
+                if self.num_threads:
+                    kernel.num_threads = self.num_threads
+                out_spec = kernel.params[-1]
+                out = np.empty(out_spec.shape, out_spec.dtype)
+                kernel(*[np.ascontiguousarray(env[a]) for a in spec["args"]], out)
+                if spec.get("bias"):
+                    out += env[spec["bias"]].reshape(spec["bias_shape"])
+                env[node["outputs"][0]] = out.reshape(spec["out_shape"])
+            return [env[o] for o in outputs]
+
+    return _Kernel()
 
 
 class GraphModule:
@@ -152,12 +200,15 @@ class GraphModule:
 
     # ------------------------------------------------------------------ reporting
     def info(self) -> dict[str, Any]:
-        """What runs how: op counts by strategy, steps, memory plan, target."""
+        """What runs how: op counts by strategy (a node of a compiled step counts as compiled
+        only when it is one of the step's compiled nodes), steps, memory plan, target."""
         by: dict[str, dict[str, int]] = {}
         for step, kind in zip(self.plan["steps"], self.strategies):
+            compiled = step.get("compiled", {}) if kind != "numpy" else {}
             for node in step["nodes"]:
-                by.setdefault(kind, {})
-                by[kind][node["op"]] = by[kind].get(node["op"], 0) + 1
+                k = kind if node["name"] in compiled else "numpy"
+                by.setdefault(k, {})
+                by[k][node["op"]] = by[k].get(node["op"], 0) + 1
         weights = sum(int(v.nbytes) for v in self.constants.values())
         return {
             "name": self.plan.get("name", "model"),
@@ -175,6 +226,9 @@ class GraphModule:
         from tessera.runtime.artifact import save_artifact
 
         return save_artifact(path, self.plan, self.constants, self.code)
+
+
+register_provider("llvm", _llvm_step)
 
 
 def run_module(module: GraphModule, feeds: Mapping[str, Any]) -> Sequence[np.ndarray]:

@@ -35,10 +35,15 @@ def register_strategy(op: str, builder: StrategyBuilder) -> None:
     BUILDERS.setdefault(op, []).append(builder)
 
 
-def select(group: FusedGroup, graph: Graph, target: str) -> CompiledStep | None:
-    """The compiled kernel for ``group`` on ``target``, or None for the numpy fallback."""
+def select(
+    group: FusedGroup, graph: Graph, target: str, kernels: str = "auto"
+) -> CompiledStep | None:
+    """The compiled kernel for ``group`` on ``target``, or None for the numpy fallback.
+    ``kernels``: "auto" (measure, keep the faster), "compiled" or "numpy"."""
+    from tessera.compiler.graph.cpu_strategies import make_builder
+
     master = next(n for n in graph.nodes if n.name == group.master)
-    for builder in BUILDERS.get(master.op, []):
+    for builder in [*BUILDERS.get(master.op, []), make_builder(kernels)]:
         step = builder(group, graph, target)
         if step is not None:
             return step

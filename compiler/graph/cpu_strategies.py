@@ -1,0 +1,139 @@
+"""CPU kernel strategies of the llvm target: the tensor compiler's operator library
+(``tessera.compiler.ops``) compiles the master node of a fused group (Conv2D, Gemm/MatMul);
+the group's other nodes (bias, activation, residual add) stay numpy epilogues.
+
+Which kernel runs is *measured* at build time (``mode="auto"``): the compiled kernel and the
+numpy reference run on random inputs of the node's shapes and the faster one is kept, so a
+default schedule that loses to BLAS (small spatial sizes, 1x1 convs) does not slow the model.
+``mode="compiled"`` always takes the compiled kernel, ``mode="numpy"`` never.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from tessera.compiler.errors import TesseraError
+from tessera.compiler.graph.ir import FusedGroup, Graph, Node
+from tessera.compiler.graph.strategy import CompiledStep
+from tessera.runtime.reference import run_kernel
+
+log = logging.getLogger(__name__)
+
+MODES = ("auto", "compiled", "numpy")
+Builder = Callable[[Node, Graph], "tuple[Any, list[str], dict[str, Any]] | None"]
+
+
+def _symbol(node: Node, graph: Graph) -> str:
+    key = repr((node.op, node.attrs, [graph.types[i] for i in node.inputs]))
+    return f"{node.op.lower()}_{hashlib.sha256(key.encode()).hexdigest()[:12]}"
+
+
+def _conv2d(node: Node, graph: Graph) -> tuple[Any, list[str], dict[str, Any]] | None:
+    from tessera.compiler.codegen import build
+    from tessera.compiler.ops.conv2d import conv2d_nchw, schedule_conv2d_nchw
+    from tessera.compiler.tensor import tensor as te
+
+    x, w = (graph.types[i] for i in node.inputs[:2])
+    pads = list(node.attr("pads") or [0] * 4)
+    if (
+        len(x.shape) != 4 or x.dtype != "float32" or node.attr("group", 1) != 1
+        or any(d != 1 for d in node.attr("dilations") or [1, 1])
+        or pads[0] != pads[2] or pads[1] != pads[3]
+    ):
+        return None
+    X = te.placeholder(x.shape, "float32", name="x")
+    W = te.placeholder(w.shape, "float32", name="w")
+    out = conv2d_nchw(X, W, stride=tuple(node.attr("strides") or (1, 1)),
+                      padding=(pads[0], pads[1]))
+    kernel = build(schedule_conv2d_nchw(out), [X, W, out], name=_symbol(node, graph))
+    extra: dict[str, Any] = {}
+    if len(node.inputs) > 2:
+        extra = {"bias": node.inputs[2], "bias_shape": [1, w.shape[0], 1, 1]}
+    return kernel, list(node.inputs[:2]), extra
+
+
+def _dense(node: Node, graph: Graph) -> tuple[Any, list[str], dict[str, Any]] | None:
+    from tessera.compiler.codegen import build
+    from tessera.compiler.ops import dense, matmul, schedule_matmul
+    from tessera.compiler.tensor import tensor as te
+
+    a, b = (graph.types[i] for i in node.inputs[:2])
+    if len(a.shape) != 2 or len(b.shape) != 2 or a.dtype != "float32" or b.dtype != "float32":
+        return None
+    if node.op == "Gemm" and (node.attr("transA", 0) or node.attr("alpha", 1.0) != 1.0
+                              or node.attr("beta", 1.0) != 1.0):
+        return None
+    A = te.placeholder(a.shape, "float32", name="a")
+    B = te.placeholder(b.shape, "float32", name="b")
+    trans_b = node.op == "Gemm" and node.attr("transB", 0)
+    out = dense(A, B) if trans_b else matmul(A, B)
+    kernel = build(schedule_matmul(out), [A, B, out], name=_symbol(node, graph))
+    extra: dict[str, Any] = {}
+    if len(node.inputs) > 2:
+        n = out.shape[1]
+        bias = graph.types[node.inputs[2]]
+        shape = [1] * (2 - len(bias.shape)) + list(bias.shape)
+        if shape not in ([1, n], [1, 1]):
+            return None
+        extra = {"bias": node.inputs[2], "bias_shape": shape}
+    return kernel, list(node.inputs[:2]), extra
+
+
+BUILDERS: dict[str, Builder] = {"Conv": _conv2d, "Gemm": _dense, "MatMul": _dense}
+
+
+def _median_ms(fn: Callable[[], Any], repeat: int = 3) -> float:
+    fn()
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return float(np.median(times)) * 1e3
+
+
+def _compiled_is_faster(node: Node, graph: Graph, kernel: Any) -> bool:
+    rng = np.random.default_rng(0)
+    args = [graph.constants[i] if i in graph.constants else
+            rng.standard_normal(graph.types[i].shape).astype(graph.types[i].dtype)
+            for i in node.inputs]
+    spec = kernel.params[-1]
+    out = np.empty(spec.shape, spec.dtype)
+    t_compiled = _median_ms(lambda: kernel(*[np.ascontiguousarray(a) for a in args[:2]], out))
+    t_numpy = _median_ms(lambda: run_kernel(node.op, args, node.attr_dict))
+    log.debug("%s: compiled %.3f ms, numpy %.3f ms", node.name, t_compiled, t_numpy)
+    return t_compiled < t_numpy
+
+
+def make_builder(mode: str) -> Callable[[FusedGroup, Graph, str], CompiledStep | None]:
+    def build_group(group: FusedGroup, graph: Graph, target: str) -> CompiledStep | None:
+        if mode == "numpy" or target != "llvm":
+            return None
+        node = next(n for n in graph.nodes if n.name == group.master)
+        builder = BUILDERS.get(node.op)
+        if builder is None:
+            return None
+        try:
+            made = builder(node, graph)
+        except TesseraError as err:  # the op library declines this instance
+            log.info("%s: no compiled kernel (%s); numpy fallback", node.name, err)
+            return None
+        if made is None:
+            return None
+        kernel, args, extra = made
+        if mode == "auto" and not _compiled_is_faster(node, graph, kernel):
+            return None
+        member = f"{kernel.entry}.ll"
+        spec = {"symbol": kernel.entry, "code": member, "args": args,
+                "params": [[p.name, p.dtype, list(p.shape)] for p in kernel.params],
+                "out_shape": list(graph.types[node.outputs[0]].shape), **extra}
+        return CompiledStep(kind="llvm", entry={"compiled": {node.name: spec}},
+                            code={member: kernel.llvm_ir.encode()})
+
+    return build_group
