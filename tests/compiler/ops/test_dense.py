@@ -58,3 +58,13 @@ def test_matmul_kernel_is_fma_vectorized():
     reg = "zmm" if kernel.target.vector_bits == 512 else "ymm"
     fmas = [ln for ln in kernel.asm.splitlines() if "vfmadd" in ln and reg in ln]
     assert len(fmas) >= 8
+
+
+def test_odd_shape_matmul_has_no_guards_and_vector_tails():
+    A = te.placeholder((13, 8), name="A")
+    B = te.placeholder((8, 40), name="B")
+    C = ops.matmul(A, B)
+    text = str(te.lower(ops.schedule_matmul(C), [A, B, C]))
+    assert "if " not in text  # loop partition split every tail off the steady state
+    serial = [ln for ln in text.splitlines() if "# serial" in ln]
+    assert all(ln.strip().startswith(("for k in", "for kk in")) for ln in serial)
