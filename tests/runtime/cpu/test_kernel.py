@@ -75,3 +75,36 @@ def test_pool_works_in_a_forked_child():
         os._exit(0 if out[63] == 2 and out[0] != out[1] else 1)
     _, status = os.waitpid(pid, 0)
     assert os.WEXITSTATUS(status) == 0
+
+
+def test_concurrent_launches_from_python_threads_are_correct():
+    import threading
+
+    from tessera.compiler import tensor as te
+    from tessera.compiler.codegen import build
+
+    n = 4096
+    X = te.placeholder((n,), name="X")
+    Y = te.compute((n,), lambda i: X[i] * 3.0, name="Y")
+    s = te.create_schedule(Y)
+    o, _ = s[Y].split(s[Y].op.axis[0], factor=256)
+    s[Y].parallel(o)
+    k = build(s, [X, Y])
+    k.num_threads = 2
+    x = np.arange(n, dtype=np.float32)
+    errors: list[str] = []
+
+    def work() -> None:
+        for _ in range(50):
+            y = np.zeros(n, np.float32)
+            k(x, y)
+            if not np.array_equal(y, x * 3):
+                errors.append("mismatch")
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not any(t.is_alive() for t in threads)
+    assert errors == []
