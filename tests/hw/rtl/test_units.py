@@ -51,3 +51,7 @@ def test_default_config(module: str) -> None:
 
 def test_control() -> None:
     run_testbench(SMALL, "tessera_top", "test_control")
+
+
+def test_load() -> None:
+    run_testbench(SMALL, "tessera_top", "test_load")
