@@ -159,7 +159,8 @@ def eval_interval(e: E.Expr, relax: dict[E.Var, Interval]) -> Interval | None:
         if e.op == "//":
             return (E.Binary(dt, "//", a[0], e.b), E.Binary(dt, "//", a[1], e.b))
         if a[0] is a[1]:
-            return (e, e) if e.a is a[0] else (E.Binary(dt, "%", a[0], e.b),) * 2
+            m = e if e.a is a[0] else E.Binary(dt, "%", a[0], e.b)
+            return (m, m)
         return (_c(0), _c(int(e.b.value) - 1))
     b = eval_interval(e.b, relax)
     if b is None:

@@ -229,7 +229,10 @@ class Stage:
         return fused
 
     def reorder(self, *ivs: IterVar | str) -> None:
-        """Put the given leaf loops, in the given order, into the positions they occupy."""
+        """Put the given leaf loops, in the given order, into the positions they occupy.
+
+        Before: ``for i: for j: for k``; after ``reorder(k, i)``: ``for k: for j: for i``.
+        """
         leaves = [self._leaf(v, "reorder") for v in ivs]
         seen: set[IterVar] = set()
         for v in leaves:
@@ -244,7 +247,12 @@ class Stage:
         self._record("reorder", *leaves)
 
     def vectorize(self, iv: IterVar | str) -> None:
-        """Mark a loop vectorized: its body runs on LLVM vectors of ``extent`` lanes."""
+        """Mark a loop vectorized: its body runs on LLVM vectors of ``extent`` lanes.
+
+        Before: ``for j in range(16): C[i, j] = A[i, j] + 1``; after ``vectorize(j)``:
+        ``C[i, ramp(0, 1, 16)] = A[i, ramp(0, 1, 16)] + x16(1)`` (a body that cannot be
+        vectorized, e.g. one holding a loop, stays a serial loop).
+        """
         leaf = self._leaf(iv, "vectorize")
         if leaf.kind == REDUCE:
             raise ScheduleError(
@@ -255,12 +263,19 @@ class Stage:
         self._record("vectorize", leaf)
 
     def unroll(self, iv: IterVar | str) -> None:
-        """Mark a loop to be fully unrolled (its extent must be a constant)."""
+        """Mark a loop to be fully unrolled (its extent must be a constant).
+
+        Before: ``for i in range(2): S(i)``; after ``unroll(i)``: ``S(0); S(1)``.
+        """
         leaf = self._set_kind(iv, "unrolled", "unroll")
         self._record("unroll", leaf)
 
     def parallel(self, iv: IterVar | str) -> None:
-        """Mark a loop parallel: its iterations run on all cores."""
+        """Mark a loop parallel: its iterations run on all cores.
+
+        Before: ``for i in range(n): S(i)``; after ``parallel(i)``: the body is outlined into
+        a task function and the runtime's pool runs ``i``'s range in one chunk per thread.
+        """
         leaf = self._leaf(iv, "parallel")
         if leaf.kind == REDUCE:
             raise ScheduleError(
@@ -271,7 +286,11 @@ class Stage:
         self._record("parallel", leaf)
 
     def pragma(self, iv: IterVar | str, key: str, value: str = "") -> None:
-        """Annotate a loop with an open-ended pragma (``dma_copy``, ``alu``, ...)."""
+        """Annotate a loop with an open-ended pragma (``dma_copy``, ``alu``, ...).
+
+        Before: ``for i: S``; after ``pragma(i, "dma_copy")``:
+        ``with attr("pragma_dma_copy", ""): for i: S`` (target lowerings hook the key).
+        """
         leaf = self._leaf(iv, "pragma")
         if not key or not isinstance(key, str):
             raise ScheduleError(
@@ -282,7 +301,11 @@ class Stage:
         self._record("pragma", leaf, key, value)
 
     def bind(self, iv: IterVar | str, thread: IterVar) -> None:
-        """Hook: bind a loop to a GPU thread axis or a virtual thread (``thread_axis``)."""
+        """Hook: bind a loop to a GPU thread axis or a virtual thread (``thread_axis``).
+
+        Before: ``for i: S``; after ``bind(i, thread_axis("vthread"))``: ``for i: S  # vthread``
+        (a GPU tag gives a ``thread_binding`` loop for the GPU lowering).
+        """
         leaf = self._leaf(iv, "bind")
         if leaf.kind == REDUCE:
             raise ScheduleError(
@@ -293,7 +316,11 @@ class Stage:
         self._record("bind", leaf, thread.thread_tag)
 
     def tensorize(self, iv: IterVar | str, intrin: str) -> None:
-        """Hook: replace the loop nest under ``iv`` by an intrinsic (lowered by a target hook)."""
+        """Hook: replace the loop nest under ``iv`` by an intrinsic (lowered by a target hook).
+
+        Before: ``for i: for j: C = ...``; after ``tensorize(i, "gemm")``:
+        ``with attr("tensorize", "gemm"): for i: for j: C = ...`` for a target pass to match.
+        """
         leaf = self._leaf(iv, "tensorize")
         self._attr(leaf)["tensorize"] = intrin
         self._record("tensorize", leaf, intrin)
@@ -320,7 +347,11 @@ class Stage:
         self._record("compute_at", parent, leaf)
 
     def compute_inline(self) -> None:
-        """Substitute this stage's expression into its consumers; it gets no loops."""
+        """Substitute this stage's expression into its consumers; it gets no loops.
+
+        Before: ``B[i] = A[i] + 1`` then ``C[i] = B[i] * 2``; after ``s[B].compute_inline()``:
+        ``C[i] = (A[i] + 1) * 2``.
+        """
         if self.is_output:
             raise ScheduleError(f"stage {self.name}: compute_inline: the stage must not be an "
                                 f"output")
