@@ -72,11 +72,12 @@ class Bench:
         await self.ctrl.write_dword(offset, value)
 
     async def run(self, insns: list[I.Insn] | bytes, count: int | None = None,
-                  watchdog: int | None = None, max_cycles: int = 200_000) -> Outcome:
-        """Load the program at INSN_ADDR, start it, wait for irq (done or error)."""
+                  watchdog: int | None = None, max_cycles: int = 200_000,
+                  insn_addr: int = INSN_ADDR) -> Outcome:
+        """Load the program at insn_addr, start it, wait for irq (done or error)."""
         raw = insns if isinstance(insns, bytes) else I.program_bytes(list(insns), self.cfg)
-        self.ram.write(INSN_ADDR, raw)
-        await self.write(regmap.INSN_ADDR, INSN_ADDR)
+        self.ram.write(insn_addr, raw)
+        await self.write(regmap.INSN_ADDR, insn_addr)
         await self.write(regmap.INSN_COUNT, len(raw) // 16 if count is None else count)
         if watchdog is not None:
             await self.write(regmap.WATCHDOG, watchdog)

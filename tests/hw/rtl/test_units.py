@@ -55,3 +55,8 @@ def test_control() -> None:
 
 def test_load() -> None:
     run_testbench(SMALL, "tessera_top", "test_load")
+
+
+@pytest.mark.parametrize("module", ["test_store", "test_fetch"])
+def test_store_and_fetch(module: str) -> None:
+    run_testbench(SMALL, "tessera_top", module)
