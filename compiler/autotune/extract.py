@@ -2,8 +2,9 @@
 
 The model goes through the frontend and the graph optimizer (so the tasks are the fused
 groups the compiler will build), and each group's master operator maps to a template:
-Conv (2-D, ungrouped, symmetric padding, equal strides) -> ``conv2d_nchw``; MatMul and Gemm
-on 2-D operands -> ``matmul``. Other groups are not tunable and are skipped.
+Conv (2-D, ungrouped, symmetric padding, equal strides) -> ``conv2d_nchw`` (``vta_conv2d``
+for the accelerator); MatMul and Gemm on 2-D operands -> ``matmul`` (CPU only). Other groups
+are not tunable and are skipped.
 """
 
 from __future__ import annotations
@@ -53,8 +54,11 @@ def _matmul_args(node: Any, types: Mapping[str, Any]) -> tuple[Any, ...] | None:
 
 
 def extract_tasks(model: str | Path | bytes | Any, target: str = "llvm",
-                  input_shapes: Mapping[str, Sequence[int]] | None = None) -> list[WeightedTask]:
-    """The tuning tasks of an ONNX model (path, bytes or ModelProto), in first-use order."""
+                  input_shapes: Mapping[str, Sequence[int]] | None = None,
+                  hw_config: str = "default", device: str = "fsim") -> list[WeightedTask]:
+    """The tuning tasks of an ONNX model (path, bytes or ModelProto), in first-use order.
+    For ``vta``, the convolutions become ``vta_conv2d`` tasks on the named accelerator
+    configuration, measured in cycles on ``device``."""
     from tessera.compiler.frontend import import_onnx
     from tessera.compiler.graph.passes import PIPELINE, optimize
     from tessera.compiler.graph.passes.plan_memory import steps_of
@@ -74,6 +78,10 @@ def extract_tasks(model: str | Path | bytes | Any, target: str = "llvm",
             template, args = "matmul", _matmul_args(node, graph.types)
         if args is None:
             continue
+        if target == "vta":
+            if template != "conv2d_nchw":
+                continue
+            template, args = "vta_conv2d", (*args[:9], hw_config, device)
         task = Task(template, tuple(args), target)
         counts[task] += 1
         groups.setdefault(task, []).append(group.name)

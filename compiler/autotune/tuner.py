@@ -85,7 +85,10 @@ class _Featurizer:
         if cfg.index not in self.cache:
             impl, space = self.task.impl, self.task.space
             feats: list[float] | None = None
-            if space.check(cfg) is None:
+            if impl.custom_measure:
+                custom = impl.features(self.task.args, cfg)
+                feats = feature_row(custom, self.hw) if custom is not None else None
+            elif space.check(cfg) is None:
                 try:
                     sch, tensors = impl.instantiate(self.task.args, cfg)
                     feats = feature_row(loop_features(feature_ir(sch, tensors)), self.hw)
@@ -104,7 +107,7 @@ def tune_task(task: Task, runner: Runner, db: Database, trials: int,
         raise TuningError(f"tune: strategy must be one of {list(STRATEGIES)}, not {strategy!r}")
     if trials < 1:
         raise TuningError(f"tune: trials must be at least 1, not {trials}")
-    space, hw = task.space, runner.hw
+    space, hw = task.space, task.impl.hardware(task.args) or runner.hw
     hk = hw_key(hw)
     res = TuneResult(task)
     visited: set[int] = set()
@@ -129,7 +132,7 @@ def tune_task(task: Task, runner: Runner, db: Database, trials: int,
             cands = _propose(task, db, model, feat, visited, want, rng, hk)
         if not cands:
             break
-        _measure(task, runner, db, cands, visited, res, hk)
+        _measure(task, runner, db, cands, visited, res, hw)
         if progress is not None:
             progress(res)
     return res
@@ -183,7 +186,7 @@ def _propose(task: Task, db: Database, model: CostModel, feat: _Featurizer, visi
 
 
 def _measure(task: Task, runner: Runner, db: Database, cands: list[Config], visited: set[int],
-             res: TuneResult, hk: str) -> None:
+             res: TuneResult, hw: dict[str, Any]) -> None:
     space = task.space
     recs: list[Record] = []
     todo: list[Config] = []
@@ -191,13 +194,13 @@ def _measure(task: Task, runner: Runner, db: Database, cands: list[Config], visi
         visited.add(c.index)
         reason = space.check(c)
         if reason is not None:
-            recs.append(Record(task.key, task.target, runner.hw, c.to_dict(), c.index, None,
+            recs.append(Record(task.key, task.target, hw, c.to_dict(), c.index, None,
                                (), "invalid", reason))
         else:
             todo.append(c)
     results = runner.run([MeasureInput(task, c) for c in todo]) if todo else []
     for c, m in zip(todo, results):
-        recs.append(Record(task.key, task.target, runner.hw, c.to_dict(), c.index, m.cost,
+        recs.append(Record(task.key, task.target, hw, c.to_dict(), c.index, m.cost,
                            m.costs, m.error_kind, m.error_msg, m.features, time.time()))
     db.add_many(recs)
     res.measured_now += len(todo)

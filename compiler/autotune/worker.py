@@ -54,6 +54,8 @@ def measure_payload(p: dict[str, Any]) -> dict[str, Any]:
         template = get_template(p["template"])
         space = template.space(args)
         cfg = space.from_dict(p["config"])
+        if template.custom_measure:
+            return _custom(template, args, cfg, p, out)
         sch, tensors = template.instantiate(args, cfg)
         out["features"] = loop_features(feature_ir(sch, tensors))
         kernel = build(sch, tensors)
@@ -92,3 +94,13 @@ def measure_payload(p: dict[str, Any]) -> dict[str, Any]:
     except Exception as err:  # noqa: BLE001 - a failing run is a recorded result
         out.update(error_kind="runtime", error_msg=f"{type(err).__name__}: {err}")
     return out
+
+
+def _custom(template: Any, args: tuple[Any, ...], cfg: Any, p: dict[str, Any],
+            out: dict[str, Any]) -> dict[str, Any]:
+    template.before_run(cfg)
+    try:
+        return dict(template.measure(args, cfg, p))
+    except Exception as err:  # noqa: BLE001 - a failing run is a recorded result
+        out.update(error_kind="runtime", error_msg=f"{type(err).__name__}: {err}")
+        return out

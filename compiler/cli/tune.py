@@ -35,6 +35,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="measure on a Dask cluster (tcp://host:8786) instead of locally")
     p.add_argument("--minutes", type=float, help="stop after this much wall time")
     p.add_argument("--plot", metavar="PNG", help="best-so-far plot (default: DB.png)")
+    p.add_argument("--device", default="fsim", choices=("fsim", "rtl-fast"),
+                   help="vta: where cycles are measured (default: fsim's cycle model)")
+    p.add_argument("--hw-config", default="default", choices=("default", "small"),
+                   help="vta: accelerator configuration (default: default)")
     p.add_argument("--input-shape", action="append", default=[], metavar="NAME=DxDx...",
                    help="static shape of a graph input (repeatable)")
     p.set_defaults(func=run)
@@ -42,7 +46,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _table(rows: list[list[str]]) -> Table:
     t = Table(title="tessera tune")
-    for col in ("task", "weight", "trials", "best ms", "GFLOPS", "vs untuned", "errors"):
+    for col in ("task", "weight", "trials", "best", "GFLOPS", "vs untuned", "errors"):
         t.add_column(col, justify="left" if col == "task" else "right")
     for r in rows:
         t.add_row(*r)
@@ -59,12 +63,9 @@ def run(args: argparse.Namespace) -> int:
     if args.trials < 1:
         raise CompileError(f"tune: --trials must be at least 1, not {args.trials}")
     console = Console(stderr=True)
-    if args.target == "vta":
-        from tessera.compiler.autotune.vta import check_vta_available
-
-        check_vta_available()
     shapes = dict(parse_shape(s) for s in args.input_shape)
-    weighted = extract_tasks(args.model, args.target, shapes or None)
+    weighted = extract_tasks(args.model, args.target, shapes or None, args.hw_config,
+                             args.device)
     if not weighted:
         console.print("no tunable operators in the model")
         return 0
@@ -83,9 +84,10 @@ def run(args: argparse.Namespace) -> int:
     def update(k: int, res: TuneResult) -> None:
         best = res.best_cost
         speed = (f"{res.default_cost / best:.2f}x" if best and res.default_cost else "-")
-        rows[k] = [rows[k][0], rows[k][1], f"{res.trials}/{args.trials}",
-                   f"{best * 1e3:.3f}" if best else "-",
-                   f"{res.task.flops / best / 1e9:.1f}" if best else "-", speed,
+        cycles = res.task.target == "vta"
+        shown = (f"{best:.0f} cyc" if cycles else f"{best * 1e3:.3f} ms") if best else "-"
+        rows[k] = [rows[k][0], rows[k][1], f"{res.trials}/{args.trials}", shown,
+                   f"{res.task.flops / best / 1e9:.1f}" if best and not cycles else "-", speed,
                    str(sum(res.errors.values()))]
         live.update(_table(rows))
 
@@ -99,6 +101,7 @@ def run(args: argparse.Namespace) -> int:
     plot = Path(args.plot) if args.plot else Path(args.db).with_suffix(".png")
     plot_best_so_far(results, plot, title=f"tessera tune {Path(args.model).name}")
     total = sum(w.weight * (r.best_cost or 0.0) for w, r in zip(weighted, results))
-    console.print(f"tuned {len(results)} tasks; weighted best total {total * 1e3:.3f} ms; "
+    unit = f"{total:.0f} cycles" if args.target == "vta" else f"{total * 1e3:.3f} ms"
+    console.print(f"tuned {len(results)} tasks; weighted best total {unit}; "
                   f"database {args.db}; plot {plot}")
     return 0

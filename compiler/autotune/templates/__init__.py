@@ -9,6 +9,7 @@ _MODULES = {
     "matmul": ("tessera.compiler.autotune.templates.matmul", "MatmulTemplate"),
     "conv2d_nchw": ("tessera.compiler.autotune.templates.conv2d", "Conv2dTemplate"),
     "faulty_add": ("tessera.compiler.autotune.templates.faulty", "FaultyTemplate"),
+    "vta_conv2d": ("tessera.compiler.autotune.templates.vta_conv2d", "VtaConv2dTemplate"),
 }
 TEMPLATES = tuple(_MODULES)
 _LOADED: dict[str, Template] = {}

@@ -16,6 +16,7 @@ class Template:
     methods; ``args`` is the workload (shapes, dtype, strides) as a tuple of JSON values."""
 
     name = ""
+    custom_measure = False  # True: ``measure`` builds, runs and checks (accelerator targets)
 
     def space(self, args: tuple[Any, ...]) -> ConfigSpace:
         raise NotImplementedError
@@ -41,3 +42,16 @@ class Template:
 
     def before_run(self, cfg: Config) -> None:
         """A hook run in the measuring process just before the kernel (fault injection)."""
+
+    def hardware(self, args: tuple[Any, ...]) -> dict[str, Any] | None:
+        """The descriptor of the hardware the workload names (accelerators), or None: the
+        runner's."""
+        return None
+
+    def measure(self, args: tuple[Any, ...], cfg: Config, p: dict[str, Any]) -> dict[str, Any]:
+        """For ``custom_measure`` templates: costs, error_kind, error_msg and features."""
+        raise NotImplementedError
+
+    def features(self, args: tuple[Any, ...], cfg: Config) -> list[float] | None:
+        """For ``custom_measure`` templates: the model's features of a point."""
+        return None

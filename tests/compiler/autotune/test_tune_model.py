@@ -116,3 +116,18 @@ def test_runner_describes_its_hardware() -> None:
     r = LocalRunner(MeasureOptions(threads=1))
     assert r.hw["threads"] == 1 and r.hw["kind"] == "cpu" and r.hw["vector_bits"] >= 128
     r.close()
+
+
+def test_cli_tune_digits_for_the_accelerator(tmp_path: Path) -> None:
+    from tessera.compiler.cli import main
+
+    db = tmp_path / "vta.db"
+    rc = main(["tune", DIGITS, "--target", "vta", "--hw-config", "small", "--trials", "2",
+               "--db", str(db), "--strategy", "random", "--plot", str(tmp_path / "v.png")])
+    assert rc == 0 and (tmp_path / "v.png").exists()
+    with Database(db) as d:
+        recs = [r for r in d.records() if r.error_kind != "invalid"]
+    assert len(recs) == 4 and all(r.ok and r.target == "vta" for r in recs)
+    assert {r.workload for r in recs} == {
+        '["vta_conv2d",[1,1,8,8,16,3,3,1,1,"small","fsim"]]',
+        '["vta_conv2d",[1,16,4,4,32,3,3,1,1,"small","fsim"]]'}

@@ -1,0 +1,112 @@
+"""The accelerator's int8 conv2d as a tuning template: knobs from ``tessera.compiler.vta``
+(tile sizes, virtual threads), cost = cycles of a real run on a device (``fsim``'s cycle
+model or ``rtl-fast``), output checked bit for bit against ``runtime.reference.qnn``.
+
+args: (N, C, H, W, O, KH, KW, stride, pad, hw_config_name, device).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from tessera.compiler.autotune.features import N_LOOP_FEATURES
+from tessera.compiler.autotune.space import Config, ConfigSpace, Knob
+from tessera.compiler.autotune.templates.base import Template
+from tessera.compiler.errors import TesseraError
+
+
+def _workload(args: tuple[Any, ...]) -> Any:
+    from tessera.compiler.vta import Conv2dWorkload
+
+    n, c, h, w, o, kh, kw, stride, pad = args[:9]
+    return Conv2dWorkload(n, h, w, c, o, kh, kw, pad, pad, stride, stride)
+
+
+def _config(args: tuple[Any, ...]) -> Any:
+    from tessera.hw.config import HwConfig
+
+    return HwConfig.named(args[9])
+
+
+class VtaConv2dTemplate(Template):
+    name = "vta_conv2d"
+    custom_measure = True
+
+    def space(self, args: tuple[Any, ...]) -> ConfigSpace:
+        from tessera.compiler.vta import knob_space, validate_schedule
+
+        wkl, cfg = _workload(args), _config(args)
+        knobs = knob_space(wkl, cfg)
+
+        def check(point: Config) -> str | None:
+            try:
+                validate_schedule(wkl, cfg, point.to_dict())
+            except TesseraError as err:
+                return str(err)
+            return None
+
+        return ConfigSpace([Knob(k, tuple(v)) for k, v in knobs.items()], check)
+
+    def default(self, args: tuple[Any, ...]) -> dict[str, Any]:
+        from tessera.compiler.vta import default_schedule
+
+        return dict(default_schedule(_workload(args), _config(args)))
+
+    def flops(self, args: tuple[Any, ...]) -> float:
+        n, c, h, w, o, kh, kw, stride, pad = args[:9]
+        oh = (h + 2 * pad - kh) // stride + 1
+        ow = (w + 2 * pad - kw) // stride + 1
+        return 2.0 * n * o * oh * ow * c * kh * kw
+
+    def hardware(self, args: tuple[Any, ...]) -> dict[str, Any] | None:
+        from tessera.compiler.autotune.hardware import vta_descriptor
+
+        return vta_descriptor(_config(args), args[10])
+
+    def measure(self, args: tuple[Any, ...], cfg: Config, p: dict[str, Any]) -> dict[str, Any]:
+        """Build with the schedule, run on the device, check against qnn, report cycles."""
+        import tessera.runtime as rt
+        from tessera.compiler.vta import build_qconv2d
+        from tessera.hw.layout import pack_activation, unpack_activation
+        from tessera.runtime.reference.qnn import qconv2d
+
+        wkl, hw = _workload(args), _config(args)
+        n, c, h, w, o, kh, kw, stride, pad = args[:9]
+        rng = np.random.default_rng(0)
+        x = rng.integers(-8, 8, (n, c, h, w), dtype=np.int8)
+        wt = rng.integers(-8, 8, (o, c, kh, kw), dtype=np.int8)
+        bias = rng.integers(-64, 64, (o,), dtype=np.int32)
+        out: dict[str, Any] = {"costs": [], "error_kind": None, "error_msg": "",
+                               "features": self.features(args, cfg)}
+        try:
+            kernel = build_qconv2d(wkl, wt, bias, 4, True, hw, schedule=cfg.to_dict())
+        except TesseraError as err:
+            out.update(error_kind="build", error_msg=f"{type(err).__name__}: {err}")
+            return out
+        dev = rt.device(args[10], cfg=hw)
+        try:
+            outs, res = kernel.run(dev, {"data": pack_activation(x, hw)})
+        finally:
+            close = getattr(dev, "close", None)
+            if close is not None:
+                close()
+        oh = (h + 2 * pad - kh) // stride + 1
+        ow = (w + 2 * pad - kw) // stride + 1
+        got = unpack_activation(outs["out"], (n, o, oh, ow), hw, kind="out")
+        want = qconv2d(x, wt, bias, 4, True, (stride, stride), (pad, pad, pad, pad))
+        if not np.array_equal(got, want):
+            out.update(error_kind="wrong", error_msg=f"output differs from qnn.qconv2d in "
+                       f"{int(np.sum(got != want))} values")
+            return out
+        out["costs"] = [float(res.cycles)]
+        return out
+
+    def features(self, args: tuple[Any, ...], cfg: Config) -> list[float]:
+        """Knob values and the workload's dimensions (log scale), padded to the CPU length."""
+        vals = [math.log2(1 + float(v)) for v in cfg.to_dict().values()]
+        dims = [math.log2(1 + float(a)) for a in args[:9]]
+        feats = (vals + dims)[:N_LOOP_FEATURES]
+        return feats + [0.0] * (N_LOOP_FEATURES - len(feats))
