@@ -1,7 +1,7 @@
 """Shape functions of the quantized and accelerator-layout ops (see
 ``tessera.runtime.reference.quantized`` for their semantics): ``QConv2d``, ``QDense``,
-``AccelPack``, ``AccelUnpack``. All are opaque to fusion, so each runs as a step of its own
-and the partitioner can place it."""
+``AccelPack``, ``AccelUnpack``, ``Im2Col``. All are opaque to fusion, so each runs as a step
+of its own and the partitioner can place it."""
 
 from __future__ import annotations
 
@@ -78,3 +78,17 @@ def accel_unpack(ts: list[TensorType], a: dict[str, Any]) -> list[TensorType]:
             f"{list(shape)}, not {list(ts[0].shape)}"
         )
     return [TensorType(shape, ts[0].dtype)]
+
+
+def im2col(ts: list[TensorType], a: dict[str, Any]) -> list[TensorType]:
+    x = ts[0]
+    if len(x.shape) != 4:
+        raise CompileError(f"Im2Col input must be 4-D NCHW, not {list(x.shape)}")
+    kh, kw = a["kernel_shape"]
+    sh, sw = a.get("strides") or (1, 1)
+    t, lft, b, r = a.get("pads") or (0, 0, 0, 0)
+    oh = (x.shape[2] + t + b - kh) // sh + 1
+    ow = (x.shape[3] + lft + r - kw) // sw + 1
+    if oh <= 0 or ow <= 0:
+        raise CompileError(f"Im2Col output must be non-empty, not {oh}x{ow}")
+    return [TensorType((x.shape[0], x.shape[1] * kh * kw, oh, ow), x.dtype)]

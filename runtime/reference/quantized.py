@@ -8,6 +8,8 @@
   kernel unpacks, computes and packs; ``in_shape`` is the plain input shape).
 - ``AccelPack`` / ``AccelUnpack``: plain <-> blocked layouts (``hw.layout``); 4-D NCHW
   activations or 2-D (M, K) matrices.
+- ``Im2Col``: a conv's input taps as channels, so a conv with few input channels (the stem)
+  becomes a 1x1 conv that fills the accelerator's input blocks.
 """
 
 from __future__ import annotations
@@ -92,6 +94,23 @@ def accel_unpack(xs: list[np.ndarray], a: dict[str, Any]) -> np.ndarray:
     return unpack(xs[0], tuple(a["shape"]), layout_cfg(a), "out")
 
 
+def im2col(xs: list[np.ndarray], a: dict[str, Any]) -> np.ndarray:
+    """NCHW -> (N, C*KH*KW, OH, OW): channel ``c*KH*KW + kh*KW + kw`` holds the input tap
+    (kh, kw) of every output position, so a KHxKW conv becomes a 1x1 conv (exactly)."""
+    x = xs[0]
+    kh, kw = (int(k) for k in a["kernel_shape"])
+    sh, sw = (int(s) for s in a.get("strides") or (1, 1))
+    t, lft, b, r = (int(p) for p in a.get("pads") or (0, 0, 0, 0))
+    xp = np.pad(x, ((0, 0), (0, 0), (t, b), (lft, r)))
+    oh = (xp.shape[2] - kh) // sh + 1
+    ow = (xp.shape[3] - kw) // sw + 1
+    taps = [xp[:, :, i:i + sh * (oh - 1) + 1:sh, j:j + sw * (ow - 1) + 1:sw]
+            for i in range(kh) for j in range(kw)]
+    n, c = x.shape[:2]
+    return np.ascontiguousarray(np.stack(taps, axis=2).reshape(n, c * kh * kw, oh, ow))
+
+
 KERNELS: dict[str, Kernel] = {
     "QConv2d": qconv2d, "QDense": qdense, "AccelPack": accel_pack, "AccelUnpack": accel_unpack,
+    "Im2Col": im2col,
 }
