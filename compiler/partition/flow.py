@@ -24,6 +24,7 @@ from tessera.compiler.errors import CompileError
 from tessera.compiler.frontend import import_onnx
 from tessera.compiler.graph.ir import Graph
 from tessera.compiler.graph.passes import PIPELINE, fuse_ops, optimize, plan_memory
+from tessera.compiler.partition.im2col import im2col_small_convs
 from tessera.compiler.partition.kernels import backend, build_layer_kernel
 from tessera.compiler.partition.place import Placement, format_partition, partition
 from tessera.compiler.quant import QuantConfig, calibrate, layer_nodes, quantize
@@ -71,6 +72,7 @@ def compile_vta(
     freeze: Mapping[str, Any] | None = None,
     after_pass: Callable[[str, Graph], None] | None = None,
     schedules: Mapping[str, dict[str, Any]] | None = None,
+    im2col: bool = True,
 ) -> AccelModel:
     """Compile for the accelerator; see the module docstring."""
     if device not in DEVICES:
@@ -99,7 +101,10 @@ def compile_vta(
         qgraph = quantize(graph, calib, quant)
         if after_pass is not None:
             after_pass("quantize", qgraph)
-        work, placements = partition(qgraph, cfg)
+        work = im2col_small_convs(qgraph, cfg) if im2col else qgraph
+        if after_pass is not None and work is not qgraph:
+            after_pass("im2col", work)
+        work, placements = partition(work, cfg)
         if after_pass is not None:
             after_pass("partition", work)
     work = plan_memory(fuse_ops(work))

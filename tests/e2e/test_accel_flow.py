@@ -56,7 +56,9 @@ def test_digits_layers_run_on_the_accelerator_bit_exact(digits, data):
 
 def test_digits_partition_is_printable(digits):
     text = digits.partition_text()
-    assert text.splitlines()[0] == "partition: 3 accelerator layer(s), 12 CPU node(s)"
+    assert text.splitlines()[0] == "partition: 3 accelerator layer(s), 13 CPU node(s)"
+    # conv1 has one input channel: im2col on the CPU turns it into a 1x1 conv (9 channels)
+    assert "  cpu  Im2Col           conv1__qconv2d__im2col  (not an accelerator op)" in text
     assert "  vta  QConv2d          conv1__qconv2d [conv1]" in text
     assert "  cpu  MaxPool          pool1__q  (not an accelerator op)" in text
 
@@ -87,7 +89,7 @@ def test_profile_table_json_trace_png(digits, data, tmp_path):
     prof = profile_module(digits.module, {"x": data[1][:1]})
     vta = [lp for lp in prof.layers if lp.where == "vta"]
     assert [lp.layer for lp in vta] == ["conv1", "conv2", "fc"]
-    cfg = digits.module._kernels[2].kernel.cfg
+    cfg = next(k for k in digits.module._kernels if isinstance(k, AccelStep)).kernel.cfg
     for lp in vta:
         assert lp.cycles and lp.cycles > 0 and lp.dma_bytes > 0
         assert lp.utilization == pytest.approx(lp.macs / (lp.cycles * cfg.macs_per_cycle))
@@ -221,7 +223,8 @@ def test_resnet18_sample_layer_matches_rtl():
     m = compile(_resnet18(), target="vta", device="fsim", calibration=feeds,
                 input_shapes={"data": (1, 3, size, size)})
     try:
-        rtl = rt.device("rtl-fast", cfg=m.module._kernels[2].kernel.cfg)
+        cfg = next(k for k in m.module._kernels if isinstance(k, AccelStep)).kernel.cfg
+        rtl = rt.device("rtl-fast", cfg=cfg)
     except rt.DeviceError as err:  # pragma: no cover - no Verilator toolchain
         pytest.skip(f"rtl-fast unavailable: {err}")
     values = step_values(m.module, feeds[0])
