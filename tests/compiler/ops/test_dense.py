@@ -68,3 +68,12 @@ def test_odd_shape_matmul_has_no_guards_and_vector_tails():
     assert "if " not in text  # loop partition split every tail off the steady state
     serial = [ln for ln in text.splitlines() if "# serial" in ln]
     assert all(ln.strip().startswith(("for k in", "for kk in")) for ln in serial)
+
+
+def test_avx2_shaped_micro_kernel_is_correct_too():
+    rng = np.random.default_rng(5)
+    A = te.placeholder((25, 19), name="A")
+    B = te.placeholder((19, 37), name="B")
+    C = ops.matmul(A, B, config=ops.MatmulConfig(mr=6, nr=16, lanes=8))
+    a, b = rng.standard_normal((25, 19), np.float32), rng.standard_normal((19, 37), np.float32)
+    np.testing.assert_allclose(run(C, [A, B], [a, b]), a @ b, rtol=1e-4, atol=1e-4)
