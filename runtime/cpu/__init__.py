@@ -4,13 +4,15 @@
     k = load_kernel(llvm_ir_text, entry="main", params=[("A", "float32", (4, 4)), ...])
     k(a, b, c)                  # numpy arrays, C-contiguous, checked against params
     k.num_threads = 1           # threads used by the kernel's parallel loops
+    k2 = load_spec(json.loads(json.dumps(k.spec())))   # what an artifact stores
 
 Parallel loops are outlined by the code generator into functions ``void(i32 task,
 i32 ntask, ptr env)`` and run through ``__tessera_parallel_launch`` (``launcher.py``), which
 starts ``min(num_threads, extent)`` pthreads for one region and joins them.
 """
 
-from tessera.runtime.cpu.kernel import CpuKernel, KernelCallError, load_kernel
+from tessera.runtime.cpu.kernel import CpuKernel, KernelCallError, load_kernel, load_spec
 from tessera.runtime.cpu.target import HostTarget, host_target
 
-__all__ = ["CpuKernel", "HostTarget", "KernelCallError", "host_target", "load_kernel"]
+__all__ = ["CpuKernel", "HostTarget", "KernelCallError", "host_target", "load_kernel",
+           "load_spec"]

@@ -99,6 +99,23 @@ class CpuKernel:
     def asm(self) -> str:
         return self._asm or ""
 
+    def spec(self) -> dict[str, object]:
+        """A JSON-able description (LLVM IR, entry, parameters) that ``load_spec`` reloads,
+        so an artifact can carry the kernel and the runtime run it without the compiler."""
+        return {"format": "tessera-cpu-kernel/1", "entry": self.entry, "llvm_ir": self.llvm_ir,
+                "params": [{"name": p.name, "dtype": p.dtype, "shape": list(p.shape)}
+                           for p in self.params]}
+
+
+def load_spec(spec: dict[str, object]) -> CpuKernel:
+    """Recompile a kernel from ``CpuKernel.spec()`` for this host."""
+    if spec.get("format") != "tessera-cpu-kernel/1":
+        raise KernelCallError(f"load_spec: format must be 'tessera-cpu-kernel/1', not "
+                              f"{spec.get('format')!r}")
+    params = [ParamSpec(str(p["name"]), str(p["dtype"]), tuple(int(d) for d in p["shape"]))
+              for p in spec["params"]]  # type: ignore[attr-defined]
+    return load_kernel(str(spec["llvm_ir"]), str(spec["entry"]), params)
+
 
 def load_kernel(llvm_ir: str, entry: str, params: Sequence[ParamSpec | tuple[str, str,
                 tuple[int, ...]]], target: HostTarget | None = None, opt: int = 3,

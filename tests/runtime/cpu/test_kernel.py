@@ -108,3 +108,22 @@ def test_concurrent_launches_from_python_threads_are_correct():
         t.join(timeout=60)
     assert not any(t.is_alive() for t in threads)
     assert errors == []
+
+
+def test_spec_round_trips_through_json():
+    import json
+
+    from tessera.compiler import tensor as te
+    from tessera.compiler.codegen import build
+    from tessera.runtime.cpu import load_spec
+
+    X = te.placeholder((3, 5), name="X")
+    Y = te.compute((3, 5), lambda i, j: X[i, j] * 2.0 + 0.25, name="Y")
+    k = build(te.create_schedule(Y), [X, Y])
+    k2 = load_spec(json.loads(json.dumps(k.spec())))
+    x = np.arange(15, dtype=np.float32).reshape(3, 5)
+    y = np.zeros((3, 5), np.float32)
+    k2(x, y)
+    np.testing.assert_array_equal(y, x * 2 + 0.25)
+    with pytest.raises(KernelCallError, match=r"^load_spec: format must be"):
+        load_spec({"format": "other"})
