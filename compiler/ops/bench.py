@@ -178,7 +178,9 @@ def machine() -> dict[str, Any]:
              if tgt.has(f)]
     return {"platform": platform.platform(), "machine": platform.machine(),
             "cpu": tgt.cpu, "cpu_flags": flags, "cores": os.cpu_count(),
-            "vector_bits": tgt.vector_bits, "python": platform.python_version()}
+            "vector_bits": tgt.vector_bits, "python": platform.python_version(),
+            # the machine may be shared: the 1-minute load average when the run ended
+            "load_average_1min": round(os.getloadavg()[0], 2)}
 
 
 def versions() -> dict[str, str]:
@@ -199,7 +201,7 @@ def run_benchmark(quick: bool = False, threads_list: list[int] | None = None,
     """All cases; ``quick`` uses the small sizes (about a minute in total)."""
     say = progress or (lambda m: log.info("%s", m))
     ths = threads_list or [1, 2]
-    repeat = 5 if quick else 10
+    repeat = 5 if quick else 15
     records: list[dict[str, Any]] = []
     for n in ((256,) if quick else (512, 1024)):
         say(f"matmul {n}^3")
