@@ -2,7 +2,9 @@
 
 Knobs: ``mr`` (rows of the C tile in registers), ``nv`` (vectors per tile row; nr = nv * lanes),
 ``lanes`` (vector width), ``order`` (outer loop order), ``ku`` (unroll of k in the
-micro-kernel), ``par`` (parallel axis: the outermost loop, the fused tile loops, or none).
+micro-kernel), ``par`` (parallel axis: the outermost loop, the fused tile loops, or none),
+``pack`` (cache placement of the packed B panels: each thread packs its panel inside the
+panel loop, or all panels are packed ahead in their own parallel loop).
 The default point is ``ops.schedule_matmul``'s.
 """
 
@@ -37,6 +39,9 @@ class MatmulTemplate(Template):
                 return f"mr must be at most M={m}, not {cfg['mr']}"
             if k % cfg["ku"]:
                 return f"ku must divide K={k}, not {cfg['ku']}"
+            if cfg["pack"] == "panel" and (cfg["order"] != "jo,io" or cfg["par"] == "fused"):
+                return (f"pack 'panel' must come with order 'jo,io' and an unfused panel "
+                        f"loop, not order {cfg['order']!r} and par {cfg['par']!r}")
             if cfg["mr"] * cfg["nv"] > 28:
                 return (f"mr*nv accumulators must fit in 28 vector registers, not "
                         f"{cfg['mr'] * cfg['nv']}")
@@ -49,6 +54,7 @@ class MatmulTemplate(Template):
             Knob("order", ("jo,io", "io,jo")),
             Knob("ku", (1, 2, 4)),
             Knob("par", ("outer", "fused", "none")),
+            Knob("pack", ("panel", "ahead")),
         ], check)
 
     def default(self, args: tuple[Any, ...]) -> dict[str, Any]:
@@ -57,7 +63,7 @@ class MatmulTemplate(Template):
         mr = min(d.mr, m)
         mr = max(v for v in (1, 2, 4, 6, 8, 12, 16) if v <= mr)
         return {"mr": mr, "nv": d.nr // d.lanes, "lanes": d.lanes, "order": "jo,io", "ku": 1,
-                "par": "outer"}
+                "par": "outer", "pack": "panel"}
 
     def flops(self, args: tuple[Any, ...]) -> float:
         m, n, k, _ = args
@@ -113,7 +119,9 @@ class MatmulTemplate(Template):
         lc.unroll(cjo)
         lc.vectorize(cji)
         ps = s[pack]
-        a0, _, a2 = ps.op.axis
-        ps.parallel(a0)
-        ps.vectorize(a2)
+        if cfg["pack"] == "panel":
+            ps.compute_at(st, jo)
+        else:
+            ps.parallel(ps.op.axis[0])
+        ps.vectorize(ps.op.axis[2])
         return s, [A, B, C]

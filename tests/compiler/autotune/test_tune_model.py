@@ -71,7 +71,7 @@ def test_best_schedule_is_applied_at_compile_time(tmp_path: Path) -> None:
     space = task.space
     hw = cpu_descriptor(2)
     tuned = {"mr": 2, "nv": 1, "lanes": space.knobs[2].values[0], "order": "io,jo", "ku": 2,
-             "par": "none"}
+             "par": "none", "pack": "ahead"}
     idx = space.from_dict(tuned).index
     with Database(tmp_path / "b.db") as db:
         default = space.from_dict(task.impl.default(task.args))

@@ -54,21 +54,26 @@ def test_matmul_space_rejects_with_reasons() -> None:
     assert space.check(space.from_dict(base)) is None
     assert space.check(space.from_dict({**base, "mr": 8})) == "mr must be at most M=4, not 8"
     assert space.check(space.from_dict({**base, "ku": 4})) == "ku must divide K=30, not 4"
+    assert space.check(space.from_dict({**base, "par": "fused"})) == (
+        "pack 'panel' must come with order 'jo,io' and an unfused panel loop, not order "
+        "'jo,io' and par 'fused'")
 
 
 def test_conv_space_rejects_with_reasons() -> None:
     args = (1, 4, 8, 8, 12, 3, 3, 1, 1, "float32")
     space = Task("conv2d_nchw", args).space
     base = get_template("conv2d_nchw").default(args)
-    assert space.check(space.from_dict({**base, "ob": 8})) == \
+    assert space.check(space.from_dict({**base, "variant": "direct", "ob": 8})) == \
         "ob must divide the 12 output channels, not 8"
+    assert space.check(space.from_dict({**base, "variant": "blocked", "ob": 6})) == \
+        "ob must be a multiple of 4 for the blocked variant, not 6"
 
 
 def test_unknown_template_is_a_clear_error() -> None:
     from tessera.compiler.autotune.errors import UnsupportedTaskError
 
     with pytest.raises(UnsupportedTaskError, match=r"^tune: template must be one of "
-                       r"\['matmul', 'conv2d_nchw', 'faulty_add'\], not 'gemv'$"):
+                       r"\['matmul', 'conv2d_nchw', 'faulty_add', 'vta_conv2d'\], not 'gemv'$"):
         _ = Task("gemv", (1,)).space
 
 
