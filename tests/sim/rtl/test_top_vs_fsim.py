@@ -137,3 +137,18 @@ def test_cycle_limit_on_the_real_design() -> None:
     assert str(info.value) == (
         "rtl-fast: program 'deadlock' must finish within 300 cycles, but was still running"
     )
+
+
+@pytest.mark.slow
+def test_rtl_bench_equals_rtl_fast_on_the_default_configuration(tmp_path: Path) -> None:
+    cfg = HwConfig.default()
+    rp = random_program(cfg, 21, length=10)
+    prog = Program(rp.insns, cfg, name="random21")
+    slow = RtlDevice(cfg, dram_bytes=DRAM, scoreboard=SCOREBOARD, workdir=tmp_path,
+                     timeout_s=1200)
+    fast = RtlFastDevice(cfg, dram_bytes=DRAM)
+    for dev in (slow, fast):
+        dev.write_dram(rp.dram_base, rp.image)
+    a, b = slow.run(prog), fast.run(prog)
+    assert (a.cycles, a.counters) == (b.cycles, b.counters)
+    assert slow.read_dram(0, DRAM) == fast.read_dram(0, DRAM)
