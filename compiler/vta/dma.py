@@ -5,7 +5,9 @@ the tile's outputs read, ``Y = (tile_h-1)*stride_h + kernel_h`` rows from row
 ``oh0*stride_h - pad_h`` (likewise columns). The part outside the image is not read: the
 LOAD's padding fields make the load unit write those cells as zeros, so the on-chip window is
 always dense ``Y x X`` (the conv's zero padding costs no DRAM traffic). With ``pad < kernel``
-every window overlaps the image and each padding amount is at most ``pad``.
+every window overlaps the image and each padding amount is at most ``pad``. A 1-row kernel
+with a row stride (a strided 1x1 conv) reads every ``stride_h``-th row: its LOAD strides over
+the rows it skips (``x_stride = stride_h * W``), halving the traffic at stride 2.
 """
 
 from __future__ import annotations
@@ -34,10 +36,14 @@ def input_loads(p: Problem, t: Tiling, n0: int, ic0: int, oh0: int, ow0: int,
     ``ic0 .. ic0+tile_ic`` into the input buffer from ``base`` ([n][ic][y][x])."""
     y_start = oh0 * p.stride_h - p.pad_h
     x_start = ow0 * p.stride_w - p.pad_w
-    top, rows, bottom = _clip(y_start, t.win_h, p.h)
     left, cols, right = _clip(x_start, t.win_w, p.w)
     plane = t.win_h * t.win_w
-    if (rows, cols) == (p.h, p.w) and plane == p.h * p.w:
+    if t.row_skip:  # 1-row kernel (so no row padding): every stride_h-th row, from y_start
+        top, rows, bottom, row_stride = 0, t.win_h, 0, p.stride_h * p.w
+    else:
+        top, rows, bottom = _clip(y_start, t.win_h, p.h)
+        row_stride = p.w
+    if not t.row_skip and (rows, cols) == (p.h, p.w) and plane == p.h * p.w:
         # Whole planes without padding: one 2-D load, a row per batch block.
         return [Load(I.MemType.INP, "data", (n0 * p.icb + ic0) * plane, base, t.tile_n,
                      t.tile_ic * plane, p.icb * plane)]
@@ -46,7 +52,7 @@ def input_loads(p: Problem, t: Tiling, n0: int, ic0: int, oh0: int, ow0: int,
         for c in range(t.tile_ic):
             entry = (((n0 + n) * p.icb + ic0 + c) * p.h + y_start + top) * p.w + x_start + left
             out.append(Load(I.MemType.INP, "data", entry,
-                            base + (n * t.tile_ic + c) * plane, rows, cols, p.w,
+                            base + (n * t.tile_ic + c) * plane, rows, cols, row_stride,
                             (top, bottom, left, right)))
     return out
 

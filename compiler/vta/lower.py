@@ -86,7 +86,8 @@ def gemm_loop(p: Problem, t: Tiling) -> Loop:
     if t.tile_n > 1:
         rows, src_row = t.tile_n, t.tile_ic * t.win_h * t.win_w
     else:
-        rows, src_row = t.tile_h, p.stride_h * t.win_w
+        rows = t.tile_h
+        src_row = t.win_w if t.row_skip else p.stride_h * t.win_w
     return Loop(iter_out=rows, iter_in=t.tile_w, dst=(t.tile_w, 1), src=(src_row, p.stride_w))
 
 

@@ -11,7 +11,8 @@ A schedule is a dict of knobs (the auto-tuner searches over them)::
 
 with ``tile_n == 1 or tile_h == 1`` (the GEMM's outer loop walks one of the two). A tile's
 buffers: input ``vthreads x tile_n*tile_ic*Y*X`` entries (``Y = (tile_h-1)*stride_h +
-kernel_h``, ``X`` likewise: the padded input window), weights ``vthreads x
+kernel_h``, ``X`` likewise: the padded input window; a 1-row kernel with a row stride loads
+only the ``tile_h`` rows it reads), weights ``vthreads x
 tile_oc*tile_ic*KH*KW`` (or all the layer's weights once, when a tile holds them all),
 accumulators ``vthreads x tile_n*tile_oc*tile_h*tile_w`` plus one entry per output-channel
 block of bias. ``check_schedule`` rejects an illegal point with a ``ScheduleError`` before
@@ -53,6 +54,7 @@ class Tiling:
     tile_ic: int
     vthreads: int
     win_h: int        # Y: input rows of a tile's window (padding included)
+    row_skip: bool    # 1-row kernel with stride_h > 1: the window holds only the rows read
     win_w: int        # X
     inp_slot: int     # input entries of one virtual thread
     wgt_slot: int     # weight entries of one virtual thread (0 when resident)
@@ -106,7 +108,8 @@ def check_schedule(
             f"{_describe(p)}: schedule knobs tile_n and tile_h must not both exceed 1 "
             f"(the GEMM's outer loop walks one of them), not tile_n={tn}, tile_h={th}"
         )
-    win_h = (th - 1) * p.stride_h + p.kh
+    row_skip = p.kh == 1 and p.stride_h > 1
+    win_h = th if row_skip else (th - 1) * p.stride_h + p.kh
     win_w = (tw - 1) * p.stride_w + p.kw
     inp_slot = tn * tic * win_h * win_w
     _fit(p, "inp_buffer", v * inp_slot, cfg.inp_depth,
@@ -123,5 +126,5 @@ def check_schedule(
          f"{v} thread(s) x {toc}x{tn}x{th}x{tw}" + (f" + {bias} bias" if bias else ""))
     if uop_words:
         _fit(p, "uop_buffer", uop_words, cfg.uop_depth, "every distinct micro-op kernel")
-    return Tiling(tn, toc, th, tw, tic, v, win_h, win_w, inp_slot, wgt_slot, resident,
+    return Tiling(tn, toc, th, tw, tic, v, win_h, row_skip, win_w, inp_slot, wgt_slot, resident,
                   wgt_total, acc_per_oc, acc_slot, v * acc_slot, has_bias)
