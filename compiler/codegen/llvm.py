@@ -14,7 +14,7 @@ from typing import Any
 
 import llvmlite.ir as ir
 
-from tessera.compiler.codegen.llvm_expr import I32, I64, PTR, ExprEmitter, ltype, nbytes
+from tessera.compiler.codegen.llvm_expr import I32, I64, PTR, ExprEmitter, ltype, mtype, nbytes
 from tessera.compiler.errors import UnsupportedError
 from tessera.compiler.tensor import expr as E
 from tessera.compiler.tensor import stmt as S
@@ -87,7 +87,7 @@ class _FuncGen(ExprEmitter):
         idx = s.indices[0]
         align = nbytes(s.buffer.dtype)
         n = E.lanes_of(s.value.dtype)
-        val = self.expr(s.value)
+        val = self.to_memory(self.expr(s.value), s.value.dtype)
         if n == 1:
             self.b.store(val, self.address(s.buffer, self.expr(idx)), align=align)
         elif isinstance(idx, E.Ramp) and isinstance(idx.stride, E.Const) and idx.stride.value == 1:
@@ -102,7 +102,7 @@ class _FuncGen(ExprEmitter):
 
     def allocate(self, s: S.Allocate) -> None:
         buf = s.buffer
-        et = ltype(buf.dtype)
+        et = mtype(buf.dtype)
         size_b = buf.size * nbytes(buf.dtype)
         if buf.scope == "global" and size_b > STACK_LIMIT:
             malloc = self._decl("aligned_alloc", ir.FunctionType(PTR, [I64, I64]))
@@ -174,7 +174,9 @@ class _FuncGen(ExprEmitter):
         for k, v in enumerate(used_vars):
             slot = sub.b.gep(envp, [ir.Constant(I32, 0), ir.Constant(I32, k)], inbounds=True,
                              source_etype=arr)
-            sub.vars[v] = sub.b.trunc(sub.b.load(slot, typ=I64), ltype(v.dtype))
+            raw = sub.b.load(slot, typ=I64)
+            vt = ltype(v.dtype)
+            sub.vars[v] = raw if vt == I64 else sub.b.trunc(raw, vt)
         for k, buf in enumerate(used_bufs, start=len(used_vars)):
             slot = sub.b.gep(envp, [ir.Constant(I32, 0), ir.Constant(I32, k)], inbounds=True,
                              source_etype=arr)

@@ -24,6 +24,11 @@ def nbytes(dtype: str) -> int:
     return max(1, _BITS[E.scalar_of(dtype)] // 8)
 
 
+def mtype(dtype: str) -> ir.Type:
+    """The in-memory element type: a bool is a byte (numpy's layout), not a bit."""
+    return I8 if E.scalar_of(dtype) == "bool" else ltype(E.scalar_of(dtype))
+
+
 def ltype(dtype: str) -> ir.Type:
     base = _SCALAR[E.scalar_of(dtype)]
     n = E.lanes_of(dtype)
@@ -68,11 +73,24 @@ class ExprEmitter:
 
     def address(self, buf: Any, index: ir.Value) -> ir.Value:
         return self.b.gep(self.bufs[buf], [self.b.sext(index, I64)], inbounds=True,
-                          source_etype=ltype(buf.dtype))
+                          source_etype=mtype(buf.dtype))
+
+    def to_memory(self, v: ir.Value, dtype: str) -> ir.Value:
+        """Bools are stored as bytes: widen i1 values (scalar or vector) to i8."""
+        if E.scalar_of(dtype) != "bool":
+            return v
+        n = E.lanes_of(dtype)
+        return self.b.zext(v, I8 if n == 1 else ir.VectorType(I8, n))
 
     def load(self, e: E.BufferLoad) -> ir.Value:
+        v = self._load(e)
+        if E.scalar_of(e.dtype) == "bool":
+            return self.b.icmp_unsigned("!=", v, ir.Constant(v.type, None))
+        return v
+
+    def _load(self, e: E.BufferLoad) -> ir.Value:
         idx = e.indices[0]
-        et = ltype(e.buffer.dtype)
+        et = mtype(e.buffer.dtype)
         align = max(1, _BITS[e.buffer.dtype] // 8)
         n = E.lanes_of(e.dtype)
         if n == 1:

@@ -123,3 +123,22 @@ def test_large_global_intermediate_goes_to_the_heap():
     y = np.zeros(n, np.float32)
     k(x, y)
     np.testing.assert_array_equal(y, x[::-1] * 2 + 1)
+
+
+@pytest.mark.parametrize("vectorize", [False, True])
+def test_bool_tensors_are_bytes_in_memory(vectorize):
+    X = te.placeholder((20,), name="X")
+    Y = te.compute((20,), lambda i: X[i] > 0.5, name="Y")
+    Z = te.compute((20,), lambda i: te.select(Y[i], X[i], te.const(0.0)), name="Z")
+    s = te.create_schedule([Y, Z])
+    if vectorize:
+        for t in (Y, Z):
+            _, inner = s[t].split(s[t].op.axis[0], factor=8)
+            s[t].vectorize(inner)
+    k = build(s, [X, Y, Z])
+    x = np.random.default_rng(0).random(20, dtype=np.float32)
+    y, z = np.zeros(20, bool), np.zeros(20, np.float32)
+    k(x, y, z)
+    assert y.view(np.uint8).max() <= 1
+    np.testing.assert_array_equal(y, x > 0.5)
+    np.testing.assert_array_equal(z, np.where(x > 0.5, x, 0))
