@@ -21,13 +21,29 @@ from tessera.compiler.errors import CompileError
 from tessera.compiler.frontend import import_onnx
 from tessera.compiler.graph import strategy
 from tessera.compiler.graph.ir import Graph
-from tessera.compiler.graph.passes import PIPELINE, optimize
+from tessera.compiler.graph.passes import PIPELINE, Pass, eliminate_dead_code, optimize
 from tessera.compiler.graph.passes.plan_memory import steps_of
+from tessera.compiler.graph.passes.transform_layout import layout_pass
 from tessera.runtime.executor import GraphModule
 
 log = logging.getLogger(__name__)
 
 KERNEL_MODES = ("auto", "compiled", "numpy")
+LAYOUTS = ("auto", "NCHW", "NCHWc")
+
+
+def pipeline(layout: str = "NCHW") -> tuple[tuple[str, Pass], ...]:
+    """The graph passes for a layout: ``NCHWc`` adds ``transform_layout`` (blocks of the
+    host's float32 vector lanes) and a dead-code sweep before fusion."""
+    if layout == "NCHW":
+        return PIPELINE
+    from tessera.runtime.cpu import host_target
+
+    block = host_target().vector_lanes(32)
+    k = [name for name, _ in PIPELINE].index("fuse_ops")
+    extra: tuple[tuple[str, Pass], ...] = (
+        ("transform_layout", layout_pass(block)), ("eliminate_dead_code", eliminate_dead_code))
+    return PIPELINE[:k] + extra + PIPELINE[k:]
 TARGETS = ("llvm", "vta")
 
 
@@ -116,6 +132,7 @@ def compile(  # noqa: A001 - the public name the issue asks for
     device: str = "fsim",
     calibration: Sequence[Mapping[str, Any]] | None = None,
     kernels: str = "auto",
+    layout: str = "auto",
     **options: Any,
 ) -> CompiledModel:
     """Compile an ONNX model (path, bytes, ModelProto) or a ``Graph`` for ``target``.
@@ -123,7 +140,9 @@ def compile(  # noqa: A001 - the public name the issue asks for
     ``target="llvm"``: ``kernels`` picks each fused group's kernel: ``"auto"`` (default)
     compiles the group's master op (Conv2D, Gemm/MatMul) with the tensor compiler and keeps it
     where it is measured faster than the numpy reference; ``"compiled"`` always keeps it;
-    ``"numpy"`` runs every op with the numpy reference kernels.
+    ``"numpy"`` runs every op with the numpy reference kernels. ``layout="NCHWc"`` blocks
+    the convolutions by the host's float32 vector width (``transform_layout``); ``"auto"``
+    (default) does so where compiled kernels run (it pays only for them), else keeps NCHW.
 
     ``target="vta"``: int8 on the accelerator ``device`` (fsim, rtl, rtl-fast), scales
     calibrated on ``calibration`` feeds; ``options`` go to
@@ -141,7 +160,11 @@ def compile(  # noqa: A001 - the public name the issue asks for
     graph = model if isinstance(model, Graph) else import_onnx(model, input_shapes, freeze)
     if after_pass is not None:
         after_pass("import", graph)
-    graph = optimize(graph, PIPELINE, after_pass)
+    if layout not in LAYOUTS:
+        raise CompileError(f"layout must be one of {list(LAYOUTS)}, not {layout!r}")
+    if layout == "auto":
+        layout = "NCHW" if kernels == "numpy" else "NCHWc"
+    graph = optimize(graph, pipeline(layout), after_pass)
     plan, code = build_plan(graph, target, kernels)
     const_used = {i for s in plan["steps"] for i in s["inputs"]} | set(graph.outputs)
     constants = {k: v for k, v in graph.constants.items() if k in const_used}

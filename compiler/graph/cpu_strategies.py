@@ -58,6 +58,23 @@ def _conv2d(node: Node, graph: Graph) -> tuple[Any, list[str], dict[str, Any]] |
     return kernel, list(node.inputs[:2]), extra
 
 
+def _conv2d_nchwc(node: Node, graph: Graph) -> tuple[Any, list[str], dict[str, Any]] | None:
+    from tessera.compiler.codegen import build
+    from tessera.compiler.ops import conv2d_nchwc, schedule_conv2d_nchwc
+    from tessera.compiler.tensor import tensor as te
+
+    x, w = (graph.types[i] for i in node.inputs[:2])
+    X = te.placeholder(x.shape, "float32", name="x")
+    W = te.placeholder(w.shape, "float32", name="w")
+    out = conv2d_nchwc(X, W, stride=int(node.attr("strides")[0]),
+                       padding=int(node.attr("pads")[0]))
+    kernel = build(schedule_conv2d_nchwc(out), [X, W, out], name=_symbol(node, graph))
+    extra: dict[str, Any] = {}
+    if len(node.inputs) > 2:
+        extra = {"bias": node.inputs[2], "bias_shape": [1, w.shape[0], 1, 1, w.shape[5]]}
+    return kernel, list(node.inputs[:2]), extra
+
+
 def _dense(node: Node, graph: Graph) -> tuple[Any, list[str], dict[str, Any]] | None:
     from tessera.compiler.codegen import build
     from tessera.compiler.ops import dense, matmul, schedule_matmul
@@ -85,7 +102,9 @@ def _dense(node: Node, graph: Graph) -> tuple[Any, list[str], dict[str, Any]] | 
     return kernel, list(node.inputs[:2]), extra
 
 
-BUILDERS: dict[str, Builder] = {"Conv": _conv2d, "Gemm": _dense, "MatMul": _dense}
+BUILDERS: dict[str, Builder] = {
+    "Conv": _conv2d, "ConvNCHWc": _conv2d_nchwc, "Gemm": _dense, "MatMul": _dense,
+}
 
 
 def _median_ms(fn: Callable[[], Any], repeat: int = 3) -> float:

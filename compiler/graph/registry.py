@@ -59,6 +59,7 @@ def _table() -> dict[str, OpDef]:
     add(["DequantizeLinear"], P.BROADCAST, S.dequantize)
     add(["Conv"], P.OUT_FUSABLE, S.conv)
     add(["ConvTranspose"], P.OUT_FUSABLE, S.conv_transpose)
+    add(["ConvNCHWc"], P.OUT_FUSABLE, S.conv_nchwc)
     add(["Gemm"], P.OUT_FUSABLE, S.gemm)
     add(["MatMul"], P.OUT_FUSABLE, S.matmul)
     add(["MaxPool", "AveragePool"], P.OUT_FUSABLE, S.pool)

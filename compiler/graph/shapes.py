@@ -90,6 +90,22 @@ def conv(ts: list[TensorType], a: dict[str, Any]) -> list[TensorType]:
     return [TensorType((x.shape[0], w.shape[0], *out), x.dtype)]
 
 
+def conv_nchwc(ts: list[TensorType], a: dict[str, Any]) -> list[TensorType]:
+    x, w = ts[0], ts[1]
+    if (len(x.shape) != 5 or len(w.shape) != 6 or x.shape[1] != w.shape[1]
+            or x.shape[4] != w.shape[4]):
+        raise CompileError(
+            f"blocked input {list(x.shape)} and weight {list(w.shape)} must agree on the "
+            "input-channel blocks"
+        )
+    n, _, h, wd, _ = x.shape
+    ob, _, kh, kw, _, oc = w.shape
+    (sh, sw), pads = a.get("strides") or (1, 1), a.get("pads") or (0, 0, 0, 0)
+    oh = (h + pads[0] + pads[2] - kh) // sh + 1
+    ow = (wd + pads[1] + pads[3] - kw) // sw + 1
+    return [TensorType((n, ob, oh, ow, oc), x.dtype)]
+
+
 def conv_transpose(ts: list[TensorType], a: dict[str, Any]) -> list[TensorType]:
     x, w = ts[0], ts[1]
     nd = len(x.shape) - 2

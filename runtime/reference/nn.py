@@ -64,6 +64,21 @@ def _tap(
     return xp[index]
 
 
+def conv_nchwc(xs: list[np.ndarray], a: dict[str, Any]) -> np.ndarray:
+    """Blocked 2-D convolution: data (N, C/b, H, W, b), weight (O/b, C/b, KH, KW, b, b)
+    (input-channel block before output-channel block), bias (O/b, 1, 1, b); output
+    (N, O/b, OH, OW, b). Semantics: unblock, ``conv``, block again."""
+    x, w = xs[0], xs[1]
+    n, cb, h, wd, b = x.shape
+    ob, _, kh, kw, _, oc = w.shape
+    xn = x.transpose(0, 1, 4, 2, 3).reshape(n, cb * b, h, wd)
+    wn = w.transpose(0, 5, 1, 4, 2, 3).reshape(ob * oc, cb * b, kh, kw)
+    args = [xn, wn] + ([xs[2].reshape(-1)] if len(xs) > 2 else [])
+    y = conv(args, {"strides": a.get("strides"), "pads": a.get("pads"), "group": 1})
+    _, _, oh, ow = y.shape
+    return np.ascontiguousarray(y.reshape(n, ob, oc, oh, ow).transpose(0, 1, 3, 4, 2))
+
+
 def conv_transpose(xs: list[np.ndarray], a: dict[str, Any]) -> np.ndarray:
     """N-d grouped transposed convolution: scatter one kernel tap at a time."""
     x, w = xs[0], xs[1]
@@ -237,7 +252,8 @@ def _arg(fn: Any) -> Kernel:
 
 
 KERNELS: dict[str, Kernel] = {
-    "Conv": conv, "ConvTranspose": conv_transpose, "Gemm": gemm, "MatMul": matmul,
+    "Conv": conv, "ConvNCHWc": conv_nchwc, "ConvTranspose": conv_transpose, "Gemm": gemm,
+    "MatMul": matmul,
     "BatchNormalization": batch_norm, "InstanceNormalization": instance_norm,
     "LayerNormalization": layer_norm, "LRN": lrn,
     "Softmax": _softmax_like(False), "LogSoftmax": _softmax_like(True),

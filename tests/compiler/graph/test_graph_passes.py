@@ -238,3 +238,22 @@ def test_pipeline_preserves_semantics_and_verifies_after_every_pass(g: Graph) ->
 def test_each_pass_alone_keeps_semantics(pass_fn) -> None:
     g = conv_net()
     same_semantics(g, pass_fn(g), rtol=1e-4)
+
+
+def test_transform_layout_blocks_conv_chains() -> None:
+    from tessera.compiler.graph.passes.transform_layout import transform_layout
+
+    g = optimize(conv_net(), PIPELINE[:-2])
+    out = transform_layout(g, block=4)
+    same_semantics(g, out, rtol=1e-4)
+    ops = [n.op for n in out.nodes]
+    # conv1 has 3 input channels: stays NCHW; conv2 + residual add + relu run blocked, with
+    # one transform in and one out
+    assert ops.count("ConvNCHWc") == 1 and ops.count("Conv") == 1
+    assert ops.count("LayoutTransform") == 2
+    blocked = [n for n in out.nodes if n.op in ("Add", "Relu") and "@NCHW4c" in n.outputs[0]]
+    assert [n.name for n in blocked] == ["add", "relu2"]
+    fused = fuse_ops(eliminate_dead_code(out))
+    verify(fused)
+    same_semantics(g, fused, rtol=1e-4)
+    assert transform_layout(g, block=16) is g  # 8 channels do not divide into 16-blocks
