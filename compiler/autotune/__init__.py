@@ -6,10 +6,17 @@
     runner = LocalRunner(MeasureOptions(threads=2))  # spawned processes, timeouts
     res = tune_task(Task("matmul", (256, 256, 256, "float32")), runner, db, trials=64,
                     strategy="xgb", seed=0)
-    kernel = build_best(task, db, runner.hw)         # best known schedule, compiled
 
-Tasks come from a model with ``extract_tasks("model.onnx")``; measurements run on a Dask
-cluster with ``DaskRunner("tcp://scheduler:8786")``. CLI: ``tessera tune MODEL.onnx``.
+    from tessera.compiler.autotune.dispatch import build_best, apply_history_best
+    kernel = build_best(task, db, runner.hw)         # the best known schedule, compiled
+
+Modules: ``space`` (knobs, configs, legality reasons), ``templates`` (matmul, conv2d_nchw,
+vta_conv2d, and faulty_add for testing the machinery), ``extract`` (``extract_tasks(model,
+target)``: one weighted task per distinct fused-operator workload), ``measure`` (process pool
+with timeouts), ``dask_runner`` (``DaskRunner("tcp://scheduler:8786")``), ``features``
+(loop-nest features), ``cost_model`` (XGBoost, rank:pairwise), ``explorer`` (simulated
+annealing), ``database`` (SQLite), ``tuner`` (``tune_task``, ``tune_tasks``), ``dispatch``
+(the best schedule at compile time), ``plot``. CLI: ``tessera tune MODEL.onnx``.
 """
 
 from tessera.compiler.autotune.cost_model import CostModel
