@@ -39,23 +39,40 @@ def median_time(fn: Callable[[], Any], repeat: int, warmup: int = 2,
     return float(np.median(times))
 
 
+LAST_CPU: dict[str, float] = {}  # process CPU seconds of the last paired_medians call
+
+
 def paired_medians(fa: Callable[[], Any], fb: Callable[[], Any], repeat: int,
                    warmup: int = 3) -> tuple[float, float]:
-    """Medians of ``fa`` and ``fb`` timed alternately, so load from other processes on a
-    shared machine hits both alike."""
+    """Wall-clock medians of ``fa`` and ``fb`` timed alternately, so load from other
+    processes on a shared machine hits both alike. The CPU-time medians (all threads of
+    this process) go to ``LAST_CPU`` ("a", "b"): on a loaded machine they still tell how
+    much work each side needs."""
     for _ in range(warmup):
         fa()
         fb()
-    ta, tb = [], []
+    ta, tb, ca, cb = [], [], [], []
     for _ in range(repeat):
-        t0 = time.perf_counter()
+        c0, t0 = time.process_time(), time.perf_counter()
         fa()
-        t1 = time.perf_counter()
+        c1, t1 = time.process_time(), time.perf_counter()
         fb()
-        t2 = time.perf_counter()
+        c2, t2 = time.process_time(), time.perf_counter()
         ta.append(t1 - t0)
         tb.append(t2 - t1)
+        ca.append(c1 - c0)
+        cb.append(c2 - c1)
+    LAST_CPU.update(a=float(np.median(ca)), b=float(np.median(cb)))
     return float(np.median(ta)), float(np.median(tb))
+
+
+def cpu_fields(flops: float) -> dict[str, float]:
+    """GFLOPS per CPU-second of both sides of the last paired run (extra, diagnostic)."""
+    a, b = LAST_CPU.get("a", 0.0), LAST_CPU.get("b", 0.0)
+    if a <= 0 or b <= 0:
+        return {}
+    return {"tessera_cpu_gflops": round(flops / a / 1e9, 2),
+            "reference_cpu_gflops": round(flops / b / 1e9, 2), "cpu_ratio": round(b / a, 3)}
 
 
 def blas_info() -> dict[str, Any]:
@@ -123,14 +140,16 @@ def bench_matmul(n: int, threads_list: list[int], repeat: int) -> list[dict[str,
             with threadpool_limits(limits=th, user_api="blas"):
                 t, tr = paired_medians(lambda: kernel.call_unchecked(*ptrs),
                                        lambda: np.matmul(a, b, out=c), repeat)
-                ref = {"gflops": 2 * n**3 / tr / 1e9, "blas": blas_info()}
+                ref = {"gflops": 2 * n**3 / tr / 1e9, "blas": blas_info(),
+                       **cpu_fields(2 * n**3)}
         g = 2 * n**3 / t / 1e9
         out.append({"op": "matmul", "shape": [n, n, n], "dtype": "float32", "threads": th,
                     "tessera_gflops": round(g, 2), "reference": "numpy",
                     "reference_gflops": round(ref["gflops"], 2),
                     "ratio": round(g / ref["gflops"], 3), "max_rel_error": err,
                     "blas": ref["blas"], **({"env_unset": ref["env_unset"]}
-                                            if "env_unset" in ref else {})})
+                                            if "env_unset" in ref else {}),
+                    **{k: v for k, v in ref.items() if "cpu" in k}})
     return out
 
 

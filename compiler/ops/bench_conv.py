@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from tessera.compiler.ops.bench import paired_medians
+from tessera.compiler.ops.bench import cpu_fields, paired_medians
 
 
 def ort_conv_session(weight: np.ndarray, shape: tuple[int, int, int, int], pad: int,
@@ -63,5 +63,5 @@ def bench_conv2d(shape: tuple[int, int, int, int], cout: int, ksize: int, pad: i
             "threads": th, "tessera_gflops": round(flops / t / 1e9, 2),
             "reference": "onnxruntime", "reference_gflops": round(flops / tr / 1e9, 2),
             "ratio": round(tr / t, 3), "max_rel_error": err, "layout": "NCHW",
-            "padding": pad})
+            "padding": pad, **cpu_fields(flops)})
     return records
