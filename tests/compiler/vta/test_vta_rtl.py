@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 from vta_helpers import check_conv, check_dense
 
 import tessera.runtime as rt
@@ -76,3 +78,25 @@ def test_resnet18_layers_on_rtl_default_config() -> None:
         macs += wkl.macs
         busy += r2.cycles * cfg.macs_per_cycle
     assert macs / busy >= 0.88
+
+
+@pytest.mark.slow
+@settings(max_examples=25)
+@given(
+    h=st.integers(1, 8), w=st.integers(1, 8), ci=st.integers(1, 9), co=st.integers(1, 9),
+    k=st.sampled_from([(1, 1), (3, 3), (2, 3)]), stride=st.sampled_from([(1, 1), (2, 2), (2, 1)]),
+    pad=st.integers(0, 2), pad_end=st.integers(0, 2), vthreads=st.sampled_from([1, 2]),
+    seed=st.integers(0, 99),
+)
+def test_random_conv2d_rtl_equals_fsim(h: int, w: int, ci: int, co: int, k: tuple[int, int],
+                                       stride: tuple[int, int], pad: int, pad_end: int,
+                                       vthreads: int, seed: int) -> None:
+    """Random layers (asymmetric padding, strides, row-skipping 1x1) on the small RTL: the
+    reference's bits, as on fsim."""
+    pad_h, pad_w = min(pad, k[0] - 1), min(pad, k[1] - 1)
+    pad_b, pad_r = min(pad_end, k[0] - 1), min(pad_end, k[1] - 1)
+    assume(h + pad_h + pad_b >= k[0] and w + pad_w + pad_r >= k[1])
+    wkl = Conv2dWorkload(1, h, w, ci, co, k[0], k[1], pad_h, pad_w, stride[0], stride[1],
+                         pad_bottom=pad_b, pad_right=pad_r)
+    sched = default_schedule(wkl, SMALL, vthreads=vthreads)
+    check_conv(wkl, SMALL, _rtl_fast(), seed=seed, schedule=sched, relu=bool(seed % 2))
