@@ -12,8 +12,9 @@ block with zeros. ``kernel.meta`` records the schedule, the MACs and the micro-o
 
 Schedules: ``knob_space(wkl, cfg)`` lists the knobs (tile_n, tile_oc, tile_h, tile_w, tile_ic,
 vthreads) and their values; ``default_schedule(wkl, cfg, vthreads=None)`` the estimated best;
-``validate_schedule(wkl, cfg, schedule)`` checks a point without building; an illegal point
-(a buffer overflow, an unknown knob or value) is a ``ScheduleError``.
+``validate_schedule(wkl, cfg, schedule)`` checks a point without building and
+``estimate_cycles(wkl, cfg, schedule)`` gives the estimator's cycles (a tuner's prior); an
+illegal point (a buffer overflow, an unknown knob or value) is a ``ScheduleError``.
 
 Depthwise and grouped convolutions (``groups > 1``) are not offloaded: ``build_qconv2d``
 raises ``UnsupportedError`` and the partitioner keeps them on the CPU (the accelerator's
@@ -25,6 +26,7 @@ from tessera.compiler.vta.build import (
     build_qconv2d,
     build_qdense,
     default_schedule,
+    estimate_cycles,
     knob_space,
     validate_schedule,
 )
@@ -34,5 +36,6 @@ from tessera.compiler.vta.workload import Conv2dWorkload, DenseWorkload
 
 __all__ = [
     "KNOBS", "Conv2dWorkload", "DenseWorkload", "build_qconv2d", "build_qdense",
-    "default_schedule", "gemm_intrin", "knob_space", "tensorize", "validate_schedule",
+    "default_schedule", "estimate_cycles", "gemm_intrin", "knob_space", "tensorize",
+    "validate_schedule",
 ]

@@ -20,6 +20,7 @@ import numpy as np
 from tessera.compiler.codegen.vta import TensorSpec, generate
 from tessera.compiler.errors import CompileError
 from tessera.compiler.vta.default_schedule import best_schedule
+from tessera.compiler.vta.default_schedule import estimate_cycles as _estimate
 from tessera.compiler.vta.lower import Epilogue, lower_layer
 from tessera.compiler.vta.schedule import check_schedule, problem_knob_space
 from tessera.compiler.vta.sync import inject_virtual_threads
@@ -61,6 +62,13 @@ def validate_schedule(wkl: Workload, cfg: HwConfig, schedule: Mapping[str, int],
     knob, illegal value, a buffer overflow); the micro-op cache is checked at build time."""
     p = _problem(wkl, cfg, "layer")
     return check_schedule(p, cfg, schedule, bias).knobs()
+
+
+def estimate_cycles(wkl: Workload, cfg: HwConfig, schedule: Mapping[str, int],
+                    bias: bool = True, shift: bool = True) -> int:
+    """The default-schedule estimator's cycles for ``schedule`` (a prior for the tuner)."""
+    p = _problem(wkl, cfg, "layer")
+    return _estimate(p, cfg, check_schedule(p, cfg, schedule, bias), bias, shift)
 
 
 def default_schedule(wkl: Workload, cfg: HwConfig, vthreads: int | None = None,

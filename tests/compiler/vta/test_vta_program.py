@@ -181,3 +181,17 @@ def test_verifier_rejects_broken_kernels() -> None:
             "kernel 'c2': queue c2l must balance (pops <= pushes <= pops + 64), not 0 pushes "
             "and 62 pops")):
         verify_kernel(dataclasses.replace(k, insns=tuple(insns)))
+
+
+def test_estimator_tracks_the_fsim_cycle_model() -> None:
+    """The default-schedule estimator within 3% of fsim's cycles, threads on and off."""
+    from tessera.compiler.vta import estimate_cycles
+
+    dev = rt.device("fsim", cfg=CFG)
+    for name in ("C5", "C9", "C10"):
+        wkl = RESNET18[name]
+        for v in (1, 2):
+            sched = default_schedule(wkl, CFG, vthreads=v)
+            _, res, _ = check_conv(wkl, CFG, dev, schedule=sched, relu=True)
+            est = estimate_cycles(wkl, CFG, sched)
+            assert abs(est - res.cycles) <= 0.03 * res.cycles, (name, v, est, res.cycles)
