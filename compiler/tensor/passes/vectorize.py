@@ -63,13 +63,14 @@ class _Vectorizer:
             idx = self.index(e.indices[0])
             if _lanes(idx) == 1:
                 return e if idx is e.indices[0] else E.BufferLoad(e.dtype, e.buffer, (idx,))
-            if isinstance(idx, E.Ramp) or True:
-                return E.BufferLoad(E.with_lanes(e.dtype, n), e.buffer, (self._vec(idx),))
+            # a ramp is one contiguous vector access, anything else a gather in codegen
+            return E.BufferLoad(E.with_lanes(e.dtype, n), e.buffer, (self._vec(idx),))
         if isinstance(e, E.Ramp | E.Broadcast | E.Reduce | E.TensorRead):
             raise _NotVectorizable
         kids = [self.expr(c) if isinstance(c, E.Expr) else c for c in _kids(e)]
         if all(_lanes(k) == 1 for k in kids if isinstance(k, E.Expr)):
-            return map_children(e, lambda c: self.expr(c))
+            it = iter(kids)  # children() and map_children visit fields in the same order
+            return map_children(e, lambda _c: next(it))
         if isinstance(e, E.Binary) and e.dtype == "int32" and e.op in ("+", "-", "*"):
             a, b = kids
             if isinstance(a, E.Ramp) and _lanes(b) == 1 and e.op in ("+", "-"):
