@@ -235,3 +235,46 @@ def test_resnet18_sample_layer_matches_rtl():
     out_rtl, res_rtl = kernel.kernel.run(rtl, {"data": x})
     np.testing.assert_array_equal(out_rtl["out"], values[step["outputs"][0]])
     assert res_rtl.cycles > 0
+
+
+def test_cli_compile_dump_partition_run_and_profile(data, tmp_path, capsys):
+    from tessera.compiler.cli import main
+
+    xtr, xte = data[0], data[1]
+    np.save(tmp_path / "cal.npy", xtr[:40])
+    np.save(tmp_path / "x.npy", xte[:1])
+    art = tmp_path / "d.tsr"
+    assert main(["compile", str(digits_model_path()), "--target", "vta", "--calibration",
+                 f"x={tmp_path / 'cal.npy'}", "--dump-partition", "-o", str(art)]) == 0
+    out = capsys.readouterr().out
+    assert "partition: 3 accelerator layer(s), 13 CPU node(s)" in out
+    assert main(["run", str(art), "--input", f"x={tmp_path / 'x.npy'}", "--device", "fsim",
+                 "--output-dir", str(tmp_path)]) == 0
+    logits = np.load(tmp_path / "out0.npy")
+    assert logits.shape == (1, 10) and logits.argmax() == data[3][0]
+    assert main(["profile", str(art), "--input", f"x={tmp_path / 'x.npy'}", "--json",
+                 str(tmp_path / "p.json"), "--chrome-trace", str(tmp_path / "t.json"),
+                 "--png", str(tmp_path / "p.png"), "--layer", "conv1"]) == 0
+    prof = json.loads((tmp_path / "p.json").read_text())
+    assert [lp["layer"] for lp in prof["layers"] if lp["where"] == "vta"] == \
+        ["conv1", "conv2", "fc"]
+    assert json.loads((tmp_path / "t.json").read_text())["traceEvents"]
+    assert (tmp_path / "p.png").stat().st_size > 1000
+    assert main(["profile", str(art), "--trace", "conv7"]) == 1
+    assert "--trace layer must be one of the accelerator layers ['conv1', 'conv2', 'fc'], " \
+           "not 'conv7'" in capsys.readouterr().err
+
+
+@pytest.mark.verilator
+@pytest.mark.slow
+def test_cli_profile_trace_records_a_waveform(data, tmp_path, capsys):
+    from tessera.compiler.cli import main
+
+    np.save(tmp_path / "cal.npy", data[0][:20])
+    art = tmp_path / "d.tsr"
+    assert main(["compile", str(digits_model_path()), "--target", "vta", "--calibration",
+                 f"x={tmp_path / 'cal.npy'}", "-o", str(art)]) == 0
+    assert main(["profile", str(art), "--trace", "fc", "--waves", "vcd"]) == 0
+    line = [s for s in capsys.readouterr().out.splitlines() if s.startswith("waveform of fc:")]
+    vcd = Path(line[0].split(": ", 1)[1])
+    assert vcd.suffix == ".vcd" and vcd.read_text()[:200].lstrip().startswith("$")
