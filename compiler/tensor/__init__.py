@@ -14,6 +14,12 @@
 Schedule primitives (on ``s[T]``): split, tile, fuse, reorder, vectorize, unroll, parallel,
 pragma, compute_at, compute_inline, bind (hook), tensorize (hook); on ``s``: cache_read,
 cache_write. ``s.trace_text()`` prints the trace, ``te.replay`` rebuilds it.
+
+Hooks for other targets: ``te.thread_axis("vthread")`` / ``("threadIdx.x")`` with ``bind``
+(loop kinds ``vthread`` / ``thread_binding``), ``tensorize`` with a ``te.decl_tensor_intrin``
+declared as its own tensor expression, open-string storage scopes for cache_read/cache_write
+(``"acc_buffer"``, ...) and pragmas (``"dma_copy"``, ``"alu"``), and target passes run by
+``te.lower(sch, args, passes={phase: [pass, ...]})`` at a phase of ``te.PHASES``.
 """
 
 from tessera.compiler.tensor.expr import (
@@ -39,7 +45,8 @@ from tessera.compiler.tensor.expr import (
     sqrt,
     tanh,
 )
-from tessera.compiler.tensor.lower import lower
+from tessera.compiler.tensor.intrin import TensorIntrin, decl_tensor_intrin, get_tensor_intrin
+from tessera.compiler.tensor.lower import PHASES, lower
 from tessera.compiler.tensor.schedule import Schedule, Stage, create_schedule
 from tessera.compiler.tensor.stmt import Buffer, PrimFunc
 from tessera.compiler.tensor.tensor import (
@@ -57,6 +64,7 @@ from tessera.compiler.tensor.trace import replay
 from tessera.compiler.tensor.verify import verify
 
 __all__ = [
+    "PHASES", "TensorIntrin", "decl_tensor_intrin", "get_tensor_intrin",
     "Buffer", "Expr", "IterVar", "PrimFunc", "Schedule", "Stage", "Tensor", "Var", "all_of",
     "any_of", "cast", "compute", "const", "create_schedule", "equal", "erf", "exp", "fabs",
     "log", "logical_not", "lower", "max", "max_value", "maximum", "min", "min_value", "minimum",

@@ -317,15 +317,19 @@ class Stage:
         self._attr(leaf)["kind"] = "vthread" if thread.kind == "vthread" else "thread_binding"
         self._record("bind", leaf, thread.thread_tag)
 
-    def tensorize(self, iv: IterVar | str, intrin: str) -> None:
+    def tensorize(self, iv: IterVar | str, intrin: Any) -> None:
         """Hook: replace the loop nest under ``iv`` by an intrinsic (lowered by a target hook).
 
         Before: ``for i: for j: C = ...``; after ``tensorize(i, "gemm")``:
         ``with attr("tensorize", "gemm"): for i: for j: C = ...`` for a target pass to match.
         """
         leaf = self._leaf(iv, "tensorize")
-        self._attr(leaf)["tensorize"] = intrin
-        self._record("tensorize", leaf, intrin)
+        name = intrin if isinstance(intrin, str) else getattr(intrin, "name", None)
+        if not isinstance(name, str) or not name:
+            raise ScheduleError(f"stage {self.name}: tensorize of loop {leaf.name}: intrin must "
+                                f"be a TensorIntrin or its name, not {intrin!r}")
+        self._attr(leaf)["tensorize"] = name
+        self._record("tensorize", leaf, name)
 
     def compute_at(self, parent: Stage, iv: IterVar | str) -> None:
         """Compute this stage inside loop ``iv`` of ``parent``, only the region it needs.

@@ -4,7 +4,7 @@ import pytest
 from tensor_testutil import matmul
 
 from tessera.compiler import tensor as te
-from tessera.compiler.errors import UnsupportedError
+from tessera.compiler.errors import ScheduleError, UnsupportedError
 
 
 def test_tensorize_hook_must_be_lowered_by_a_target():
@@ -39,3 +39,20 @@ def test_lowering_extension_point_runs_target_passes():
 
     f = te.lower(s, [A, B, C], passes={"schedule": [drop_tensorize]})
     assert seen == ["intrin"] and "tensorize" not in str(f)
+
+
+def test_tensorize_with_an_intrinsic_declared_as_a_tensor_expression():
+    a = te.placeholder((4, 8), name="a")
+    b = te.placeholder((4, 8), name="b")
+    k = te.reduce_axis(8, "k")
+    gemm = te.compute((4, 4), lambda i, j: te.sum(a[i, k] * b[j, k], axis=k), name="gemm")
+    intrin = te.decl_tensor_intrin(gemm, [a, b], "gemm_4x4x8")
+    assert te.get_tensor_intrin("gemm_4x4x8") is intrin
+    A, B, C = matmul(m=8, n=8, k=8)
+    s = te.create_schedule(C)
+    _, _, ii, _ = s[C].tile(*s[C].op.axis, 4, 4)
+    s[C].tensorize(ii, intrin)
+    assert "with attr('tensorize', 'gemm_4x4x8'):" in str(te.lower(s, [A, B, C]))
+    with pytest.raises(ScheduleError, match=r"^stage C: tensorize of loop j.inner: intrin must "
+                                             r"be a TensorIntrin or its name, not 3$"):
+        s[C].tensorize("j.inner", 3)
