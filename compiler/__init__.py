@@ -2,10 +2,12 @@
 
 Public API:
 
-- ``compile(model, target="llvm", input_shapes=None, freeze=None) -> CompiledModel``
-  (``tessera.compiler.build``): ``model`` is a path, bytes, an ``onnx.ModelProto`` or a
-  ``Graph``; ``CompiledModel.run({"x": x}) -> [arrays]``, ``.save("m.tsr")``, ``.info()``,
-  ``.graph``.
+- ``compile(model, target="llvm", input_shapes=None, freeze=None, kernels="auto",
+  layout="auto") -> CompiledModel`` (``tessera.compiler.build``): ``model`` is a path, bytes,
+  an ``onnx.ModelProto`` or a ``Graph``; ``kernels`` is ``auto`` (tensor-compiler kernels
+  where measured faster than numpy), ``compiled`` or ``numpy``; ``layout`` is ``auto``,
+  ``NCHW`` or ``NCHWc``. ``CompiledModel.run({"x": x}) -> [arrays]``, ``.save("m.tsr")``,
+  ``.info()`` (ops by kernel strategy, memory plan), ``.graph``.
 - ``tessera.compiler.frontend.import_onnx(model, input_shapes=None, freeze=None) -> Graph``
 - ``tessera.compiler.graph``: ``Graph``, ``Node``, ``TensorType``, ``FusedGroup``, ``verify``,
   ``print_graph``, the op registry ``OPS``; ``tessera.compiler.graph.passes``: the passes and

@@ -22,6 +22,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="static shape of a graph input, e.g. data=1x3x224x224 (repeatable)",
     )
     p.add_argument("--dump-graph", action="store_true", help="print the graph after each pass")
+    p.add_argument("--kernels", choices=("auto", "compiled", "numpy"), default="auto",
+                   help="tensor-compiler kernels where faster (auto), always, or numpy only")
+    p.add_argument("--layout", choices=("auto", "NCHW", "NCHWc"), default="auto",
+                   help="convolution layout (auto: blocked NCHWc where kernels are compiled)")
     p.add_argument("--device", default="fsim", help="vta: accelerator device (fsim, rtl, "
                    "rtl-fast)")
     p.add_argument("--calibration", action="append", default=[], metavar="NAME=FILE.npy",
@@ -69,7 +73,8 @@ def run(args: argparse.Namespace) -> int:
         for note in getattr(model, "notes", []):
             console.print(f"note: {note}", markup=False, highlight=False)
     else:
-        model = compile(args.model, target=args.target, input_shapes=shapes, after_pass=dump)
+        model = compile(args.model, target=args.target, input_shapes=shapes, after_pass=dump,
+                    kernels=args.kernels, layout=args.layout)
     out = Path(args.output) if args.output else Path(args.model).with_suffix(".tsr")
     model.save(out)
     info = model.info()
