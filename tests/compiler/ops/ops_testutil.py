@@ -15,8 +15,10 @@ from tessera.compiler.codegen import build
 def run_op(out: te.Tensor, inputs: Sequence[te.Tensor], arrays: Sequence[np.ndarray],
            sch: te.Schedule | None = None) -> np.ndarray:
     s = sch or ops.schedule(out)
-    f = te.lower(s, list(inputs) + [out])
-    te.verify(f)
+    trace: list[tuple[str, te.PrimFunc]] = []
+    f = te.lower(s, list(inputs) + [out], trace=trace)
+    for _, g in trace:  # the verifier after every lowering pass
+        te.verify(g)
     kernel = build(f, list(inputs) + [out])
     res = np.full(out.shape, np.nan if out.dtype.startswith("float") else 0, dtype=out.dtype)
     kernel(*[np.ascontiguousarray(a) for a in arrays], res)
