@@ -142,3 +142,21 @@ def test_bool_tensors_are_bytes_in_memory(vectorize):
     assert y.view(np.uint8).max() <= 1
     np.testing.assert_array_equal(y, x > 0.5)
     np.testing.assert_array_equal(z, np.where(x > 0.5, x, 0))
+
+
+def test_handwritten_loop_ir_with_let_if_else_and_evaluate():
+    from tessera.compiler.tensor import expr as E
+    from tessera.compiler.tensor import stmt as S
+
+    buf = S.Buffer("Y", "float32", (8,))
+    i, t = E.Var("int32", "i"), E.Var("int32", "t")
+    body = S.LetStmt(t, i * 3, S.seq(
+        S.Evaluate(E.exp(E.Const("float32", 0.0))),
+        S.IfThenElse(E.cmp("<", i, 4),
+                     S.BufferStore(buf, E.cast("float32", t), (i,)),
+                     S.BufferStore(buf, E.Const("float32", -1.0), (i,)))))
+    f = S.PrimFunc("hand", (buf,), S.For(i, E.const(0), E.const(8), "serial", body))
+    te.verify(f)
+    y = np.zeros(8, np.float32)
+    build(f)(y)
+    np.testing.assert_array_equal(y, [0, 3, 6, 9, -1, -1, -1, -1])
