@@ -204,3 +204,62 @@ def test_model_with_two_inputs_and_a_scalar_output_order() -> None:
     assert [g.shape for g in got] == [(), (3, 4)]
     for a, b in zip(got, ref):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def _conv_model() -> onnx.ModelProto:
+    rng = np.random.default_rng(5)
+    w1 = (rng.standard_normal((16, 16, 3, 3)) * 0.1).astype(np.float32)
+    w2 = (rng.standard_normal((16, 16, 3, 3)) * 0.1).astype(np.float32)
+    b = (rng.standard_normal(16) * 0.1).astype(np.float32)
+    wf = (rng.standard_normal((10, 16)) * 0.3).astype(np.float32)
+    nodes = [
+        helper.make_node("Conv", ["x", "w1", "b"], ["c1"], pads=[1, 1, 1, 1]),
+        helper.make_node("Relu", ["c1"], ["r1"]),
+        helper.make_node("Conv", ["r1", "w2"], ["c2"], pads=[1, 1, 1, 1], strides=[2, 2]),
+        helper.make_node("Relu", ["c2"], ["r2"]),
+        helper.make_node("GlobalAveragePool", ["r2"], ["p"]),
+        helper.make_node("Flatten", ["p"], ["f"]),
+        helper.make_node("Gemm", ["f", "wf"], ["y"], transB=1),
+    ]
+    g = helper.make_graph(
+        nodes, "convs", [helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT,
+                                                       [1, 16, 12, 12])],
+        [helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, [1, 10])],
+        [numpy_helper.from_array(v, k) for k, v in (("w1", w1), ("w2", w2), ("b", b),
+                                                     ("wf", wf))],
+    )
+    model = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 7
+    return model
+
+
+@pytest.mark.parametrize("layout", ["NCHW", "NCHWc"])
+def test_compiled_kernels_match_and_survive_save_load(layout: str, tmp_path) -> None:
+    """With kernels='compiled' the convs and the dense layer run as tensor-compiler code
+    (reported as 'llvm'), match onnxruntime, and run again from the saved artifact."""
+    model = _conv_model()
+    x = np.random.default_rng(6).standard_normal((1, 16, 12, 12)).astype(np.float32)
+    m = compile(model, kernels="compiled", layout=layout, after_pass=lambda _, g: verify(g))
+    by = m.info()["ops_by_strategy"]
+    conv = "ConvNCHWc" if layout == "NCHWc" else "Conv"
+    assert by["llvm"] == {conv: 2, "Gemm": 1}
+    assert "Conv" not in by["numpy"] and "Relu" in by["numpy"]
+    (got,) = m.run({"x": x})
+    np.testing.assert_allclose(got, ort_run(model, {"x": x})[0], rtol=1e-4, atol=1e-5)
+    path = m.save(tmp_path / "convs.tsr")
+    loaded = rt.load(path)
+    assert loaded.info()["ops_by_strategy"] == by
+    np.testing.assert_array_equal(loaded.run({"x": x})[0], got)
+    numpy_only = compile(model, kernels="numpy").info()["ops_by_strategy"]
+    assert set(numpy_only) == {"numpy"}
+
+
+def test_kernels_and_layout_are_checked() -> None:
+    from tessera.compiler.errors import CompileError
+
+    with pytest.raises(CompileError) as e:
+        compile(_conv_model(), kernels="fast")
+    assert str(e.value) == "kernels must be one of ['auto', 'compiled', 'numpy'], not 'fast'"
+    with pytest.raises(CompileError) as e:
+        compile(_conv_model(), layout="NHWC")
+    assert str(e.value) == "layout must be one of ['auto', 'NCHW', 'NCHWc'], not 'NHWC'"
