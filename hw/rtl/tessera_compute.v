@@ -207,9 +207,9 @@ module tessera_compute (
   wire [ACC_BITS-1:0] result = reset ? {ACC_BITS{1'b0}} : (is_gemm ? gemm_y : alu_y);
   wire write = v2_q;
 
-  tessera_gemm_core u_gemm (.inp_i(inp_rdata_i), .wgt_i(wgt_rdata_i), .acc_i(a_old),
+  tessera_gemm_core u_gemm (.en_i(v2_q && is_gemm && !reset), .inp_i(inp_rdata_i), .wgt_i(wgt_rdata_i), .acc_i(a_old),
                             .acc_o(gemm_y));
-  tessera_alu_lanes u_alu (.op_i(alu_op), .a_i(a_old), .b_i(use_imm ? b_imm : b_acc),
+  tessera_alu_lanes u_alu (.en_i(v2_q && is_alu && !reset), .op_i(alu_op), .a_i(a_old), .b_i(use_imm ? b_imm : b_acc),
                            .y_o(alu_y));
 
   reg [OUT_BITS-1:0] narrow;
