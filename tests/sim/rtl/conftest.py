@@ -14,17 +14,6 @@ from tessera.hw.config import HwConfig
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))  # echo_fixture, rtl_helpers
 
-def top_available() -> bool:
-    try:
-        from tessera.hw.rtl_sources import rtl_sources
-    except ImportError:
-        return False
-    return all(Path(f).exists() for f in rtl_sources(HwConfig.small()).files)
-
-
-requires_top = pytest.mark.skipif(not top_available(), reason="tessera_top RTL not present yet")
-
-
 @pytest.fixture(scope="session")
 def small() -> HwConfig:
     return HwConfig.small()

@@ -14,7 +14,7 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
-from conftest import requires_top
+from rtl_helpers import requires_top
 
 FSIM_TESTS = Path(__file__).resolve().parents[1] / "fsim"
 sys.path.insert(0, str(FSIM_TESTS))

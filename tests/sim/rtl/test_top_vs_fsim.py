@@ -8,10 +8,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import requires_top
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from rtl_helpers import REPORT, DifferentialFSim
+from rtl_helpers import REPORT, DifferentialFSim, requires_top
 
 from tessera.hw import isa as I
 from tessera.hw.config import HwConfig
