@@ -21,6 +21,13 @@ Weight scales (``weights=``):
   channel block, which the accelerator back end does not emit, so layers whose shifts differ
   run on the CPU (integer-exact reference). Offered for accuracy comparison.
 
+Measured (``max`` calibration; SQNR of each layer's output against float, layer alone):
+digits CNN, 450 test images: 98.44% float, 98.44% int8 with either mode (per-tensor 35.1 /
+34.8 / 34.1 dB, per-channel 35.3 / 35.3 / 34.1 dB). ResNet-18 (random weights, 64x64
+structured random inputs, 32 images): top-1 agrees with float on 30/32 per-tensor and 29/32
+per-channel; the logits' SQNR is 25.7 dB per-tensor, 26.7 dB per-channel. Per-channel buys
+about 1 dB here, not worth leaving the accelerator: per-tensor is the default.
+
 Activations stay int8 between quantized layers and through int8-exact ops (max-pool commutes
 with the monotone quantization; ReLU, flatten, reshape only move or clamp values), so there is
 no float round trip between consecutive layers. Any other op gets float inputs through a
