@@ -101,7 +101,7 @@ def check_outcome(device: str, name: str, status: str, registers: Mapping[str, i
         )
     if status == "timeout":
         raise DeviceError(
-            f"{device}: program {name!r} must finish within {timeout_s:.0f} s of "
+            f"{device}: program {name!r} must finish within {timeout_s:g} s of "
             "wall-clock time, but was still running"
         )
     raise DeviceError(f"{device}: the control interface stopped answering ({status})")

@@ -163,3 +163,17 @@ def test_scoreboard_catches_a_wrong_result(small: HwConfig, tmp_path: Path) -> N
                     pythonpath=(str(RTL_DIR),))
     with pytest.raises(DeviceError, match="the cocotb testbench failed"):
         dev.run(raw_program(small, words(10, 2)))
+
+
+@pytest.mark.parametrize("kind", ["rtl-fast", "rtl"])
+def test_wall_clock_limit_is_an_error_not_a_hang(kind: str, small: HwConfig,
+                                                 tmp_path: Path) -> None:
+    ws = words(11, 2)
+    ws[0] = (ws[0] & ~0x7) | 0x6  # the fixture stops; the watchdog is set out of reach
+    dev = fast(small) if kind == "rtl-fast" else slow(small, tmp_path)
+    with pytest.raises(DeviceError) as info:
+        dev.run(raw_program(small, ws, name="stuck"), watchdog=(1 << 32) - 1, timeout_s=1.5)
+    assert str(info.value) == (
+        f"{kind}: program 'stuck' must finish within 1.5 s of wall-clock time, but was still "
+        "running"
+    )
