@@ -120,3 +120,28 @@ async def watchdog_catches_a_deadlock(dut: Any) -> None:
     assert out.counters["cycles"] < 1000
     await bench.write(regmap.WATCHDOG, regmap.WATCHDOG_DEFAULT)
     await _expect_done(bench)
+
+
+@cocotb.test()
+async def error_with_transfers_in_flight_drains_the_bus(dut: Any) -> None:
+    """The compute unit fails while the load unit streams a long window in and the store unit
+    streams one out: the core halts, the DMA engines finish what the bus already accepted, a
+    soft reset waits for that, and the next program runs normally."""
+    cfg = config()
+    bench = Bench(dut, cfg)
+    await bench.reset()
+    n = min(cfg.inp_depth, cfg.acc_depth)
+    insns = [
+        I.MemInsn(mem_type=I.MemType.INP, dram_base=0x10000 // cfg.entry_bytes("inp"),
+                  x_size=n, x_stride=n),
+        I.MemInsn(store=True, mem_type=I.MemType.OUT,
+                  dram_base=0x40000 // cfg.entry_bytes("out"), x_size=n, x_stride=n),
+        I.GemmInsn(reset=True, uop_bgn=0, uop_end=1),
+        I.GemmInsn(reset=True, uop_bgn=0, uop_end=cfg.uop_depth + 1),
+        I.FinishInsn(),
+    ]
+    out = await bench.run(insns)
+    assert out.error and out.status == ErrorCode.OUT_OF_RANGE and out.error_pc == 3
+    assert out.counters["load_busy"] < n, "the error must stop the load mid-window"
+    await bench.soft_reset()
+    await _expect_done(bench)

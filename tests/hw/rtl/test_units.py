@@ -44,7 +44,7 @@ def test_random_programs_match_fsim() -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("module", ["test_compute", "test_programs"])
+@pytest.mark.parametrize("module", ["test_compute", "test_programs", "test_load"])
 def test_default_config(module: str) -> None:
     run_testbench(HwConfig.default(), "tessera_top", module)
 
