@@ -34,6 +34,7 @@ STATIC_INPUTS: dict[str, tuple[int, ...]] = {
     "ReduceL2": (1,), "ReduceSumSquare": (1,), "ReduceLogSumExp": (1,),
     "ConstantOfShape": (0,), "Resize": (1, 2, 3), "Upsample": (1,), "Expand": (1,),
     "Tile": (1,), "Dropout": (1, 2), "Range": (0, 1, 2),
+    "CumSum": (1,), "ReduceLogSum": (1,),
 }
 
 

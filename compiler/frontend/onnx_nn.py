@@ -257,6 +257,13 @@ CONVERTERS: dict[str, Converter] = {
     **{op: _reduce(op) for op in (
         "ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceL1",
         "ReduceL2", "ReduceSumSquare", "ReduceLogSumExp")},
+    "ThresholdedRelu": _with_attrs("ThresholdedRelu", {"alpha": 1.0}),
+    "Celu": _with_attrs("Celu", {"alpha": 1.0}),
+    "Shrink": _with_attrs("Shrink", {"lambd": 0.5, "bias": 0.0}),
+    "IsInf": _with_attrs("IsInf", {"detect_negative": 1, "detect_positive": 1}),
+    "Hardmax": _with_attrs("Hardmax", {"axis": -1}),
+    "Einsum": _with_attrs("Einsum", {"equation": ""}),
+    "ReduceLogSum": _reduce("ReduceLogSum"),
     "ArgMax": _with_attrs("ArgMax", {"axis": 0, "keepdims": 1, "select_last_index": 0}),
     "ArgMin": _with_attrs("ArgMin", {"axis": 0, "keepdims": 1, "select_last_index": 0}),
 }

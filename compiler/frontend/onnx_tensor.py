@@ -219,6 +219,13 @@ def _blocks(op: str) -> Converter:
     return convert
 
 
+def cumsum(cx: NodeContext) -> None:
+    axis = int(cx.const(1, "axis").reshape(-1)[0])
+    cx.emit("CumSum", cx.inputs[:1], {"axis": axis % cx.rank(0),
+                                      "exclusive": cx.attr("exclusive", 0),
+                                      "reverse": cx.attr("reverse", 0)}, cx.outputs)
+
+
 def mod(cx: NodeContext) -> None:
     cx.emit("Mod", cx.inputs, {"fmod": cx.attr("fmod", 0)}, cx.outputs)
 
@@ -232,6 +239,8 @@ CONVERTERS: dict[str, Converter] = {
     "Dropout": dropout, "Flatten": flatten,
     "Reshape": reshape, "Transpose": transpose, "Concat": concat, "Split": split,
     "Slice": slice_, "Gather": gather, "GatherElements": gather, "Squeeze": squeeze,
-    "Unsqueeze": unsqueeze, "Pad": pad, "Expand": expand, "Tile": tile, "Mod": mod,
+    "Unsqueeze": unsqueeze, "Pad": pad, "CumSum": cumsum,
+    **{op: _plain(op) for op in ("IsNaN", "Mish", "BitwiseAnd", "BitwiseOr", "BitwiseXor",
+                                 "BitwiseNot")}, "Expand": expand, "Tile": tile, "Mod": mod,
     "DepthToSpace": _blocks("DepthToSpace"), "SpaceToDepth": _blocks("SpaceToDepth"),
 }

@@ -37,6 +37,10 @@ def compare(ts: list[TensorType], a: dict[str, Any]) -> list[TensorType]:
     return [TensorType(broadcast(ts, a)[0].shape, "bool")]
 
 
+def predicate(ts: list[TensorType], a: dict[str, Any]) -> list[TensorType]:
+    return [TensorType(ts[0].shape, "bool")]
+
+
 def where(ts: list[TensorType], a: dict[str, Any]) -> list[TensorType]:
     return [TensorType(broadcast(ts, a)[0].shape, ts[1].dtype)]
 

@@ -176,6 +176,39 @@ def _softplus(x: np.ndarray) -> np.ndarray:
     return np.logaddexp(0, x)
 
 
+def _thresholded_relu(xs: list[np.ndarray], a: dict[str, Any]) -> np.ndarray:
+    x = xs[0]
+    return np.where(x > a.get("alpha", 1.0), x, 0).astype(x.dtype)
+
+
+def _celu(xs: list[np.ndarray], a: dict[str, Any]) -> np.ndarray:
+    x, alpha = xs[0], a.get("alpha", 1.0)
+    return (np.maximum(0, x) + np.minimum(0, alpha * (np.exp(x / alpha) - 1))).astype(x.dtype)
+
+
+def _shrink(xs: list[np.ndarray], a: dict[str, Any]) -> np.ndarray:
+    x, lambd, bias = xs[0], a.get("lambd", 0.5), a.get("bias", 0.0)
+    return np.where(x < -lambd, x + bias, np.where(x > lambd, x - bias, 0)).astype(x.dtype)
+
+
+def _is_inf(xs: list[np.ndarray], a: dict[str, Any]) -> np.ndarray:
+    x = xs[0]
+    pos = np.isposinf(x) if a.get("detect_positive", 1) else np.zeros(x.shape, bool)
+    neg = np.isneginf(x) if a.get("detect_negative", 1) else np.zeros(x.shape, bool)
+    return pos | neg
+
+
+def _mish(x: np.ndarray) -> np.ndarray:
+    return x * np.tanh(np.logaddexp(0, x))
+
+
+def _bitwise(fn: Any) -> Kernel:
+    def kernel(xs: list[np.ndarray], attrs: dict[str, Any]) -> np.ndarray:
+        return np.asarray(fn(*xs))
+
+    return kernel
+
+
 KERNELS: dict[str, Kernel] = {
     "Add": _binary(np.add), "Sub": _binary(np.subtract), "Mul": _binary(np.multiply),
     "Div": _binary(_div), "Pow": _pow, "Mod": _mod,
@@ -199,4 +232,8 @@ KERNELS: dict[str, Kernel] = {
     "LessOrEqual": _cmp(np.less_equal), "GreaterOrEqual": _cmp(np.greater_equal),
     "And": _cmp(np.logical_and), "Or": _cmp(np.logical_or), "Xor": _cmp(np.logical_xor),
     "QuantizeLinear": _quantize, "DequantizeLinear": _dequantize,
+    "ThresholdedRelu": _thresholded_relu, "Celu": _celu, "Shrink": _shrink,
+    "IsNaN": lambda xs, a: np.isnan(xs[0]), "IsInf": _is_inf, "Mish": _unary(_mish),
+    "BitwiseAnd": _bitwise(np.bitwise_and), "BitwiseOr": _bitwise(np.bitwise_or),
+    "BitwiseXor": _bitwise(np.bitwise_xor), "BitwiseNot": _bitwise(np.invert),
 }

@@ -251,6 +251,29 @@ def _arg(fn: Any) -> Kernel:
     return kernel
 
 
+def hardmax(xs: list[np.ndarray], a: dict[str, Any]) -> np.ndarray:
+    x = xs[0]
+    axis = a.get("axis", -1) % x.ndim
+    idx = np.expand_dims(np.argmax(x, axis=axis), axis)
+    out = np.zeros_like(x)
+    np.put_along_axis(out, idx, 1, axis=axis)
+    return out
+
+
+def cumsum(xs: list[np.ndarray], a: dict[str, Any]) -> np.ndarray:
+    x = xs[0]
+    axis = a["axis"] % x.ndim
+    y = np.flip(x, axis) if a.get("reverse", 0) else x
+    out = np.cumsum(y, axis=axis, dtype=x.dtype)
+    if a.get("exclusive", 0):
+        out = out - y
+    return np.flip(out, axis) if a.get("reverse", 0) else out
+
+
+def einsum(xs: list[np.ndarray], a: dict[str, Any]) -> np.ndarray:
+    return np.asarray(np.einsum(a["equation"], *xs)).astype(xs[0].dtype)
+
+
 KERNELS: dict[str, Kernel] = {
     "Conv": conv, "ConvNCHWc": conv_nchwc, "ConvTranspose": conv_transpose, "Gemm": gemm,
     "MatMul": matmul,
@@ -268,4 +291,8 @@ KERNELS: dict[str, Kernel] = {
         lambda x, axis, keepdims: np.log(np.exp(x).sum(axis=axis, keepdims=keepdims))
     ),
     "ArgMax": _arg(np.argmax), "ArgMin": _arg(np.argmin),
+    "Hardmax": hardmax, "CumSum": cumsum, "Einsum": einsum,
+    "ReduceLogSum": _reduce(
+        lambda x, axis, keepdims: np.log(np.sum(x, axis=axis, keepdims=keepdims))
+    ),
 }
