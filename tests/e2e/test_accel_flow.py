@@ -278,3 +278,28 @@ def test_cli_profile_trace_records_a_waveform(data, tmp_path, capsys):
     line = [s for s in capsys.readouterr().out.splitlines() if s.startswith("waveform of fc:")]
     vcd = Path(line[0].split(": ", 1)[1])
     assert vcd.suffix == ".vcd" and vcd.read_text()[:200].lstrip().startswith("$")
+
+
+def test_small_configuration_is_bit_exact_too(data):
+    from tessera.hw.config import HwConfig
+
+    xtr, xte = data[0], data[1]
+    m = compile(str(digits_model_path()), target="vta", cfg=HwConfig.small(),
+                calibration=[{"x": xtr[i:i + 1]} for i in range(40)])
+    assert m.module.strategies.count("vta") == 3
+    for i in range(4):
+        x = {"x": xte[i:i + 1]}
+        np.testing.assert_array_equal(m.run(x)[0], evaluate(m.qgraph, x)["logits"])
+
+
+def test_layer_without_a_legal_schedule_stays_on_cpu_with_a_note(data):
+    xtr, xte = data[0], data[1]
+    m = compile(str(digits_model_path()), target="vta",
+                calibration=[{"x": xtr[i:i + 1]} for i in range(40)],
+                schedules={"conv2": {"tile_oc": 7}})
+    assert m.module.strategies.count("vta") == 2
+    conv2 = next(p for p in m.placements if p.layer == "conv2" and p.op == "QConv2d")
+    assert conv2.where == "cpu" and "schedule is missing knob(s)" in conv2.reason
+    assert m.notes and m.notes[0].startswith("layer conv2 runs on the CPU (integer reference): ")
+    x = {"x": xte[:1]}
+    np.testing.assert_array_equal(m.run(x)[0], evaluate(m.qgraph, x)["logits"])
