@@ -167,7 +167,7 @@ class _FuncGen(ExprEmitter):
         ft = ir.FunctionType(ir.VoidType(), [I32, I32, PTR])
         outlined = ir.Function(self.module, ft, name)
         outlined.linkage = "internal"
-        task, ntask, envp = outlined.args
+        first, last, envp = outlined.args
         sub = _FuncGen(self.module, outlined, {}, {}, self.counter)
         sub.in_parallel = True
         arr = ir.ArrayType(I64, max(1, slots))
@@ -181,14 +181,8 @@ class _FuncGen(ExprEmitter):
             slot = sub.b.gep(envp, [ir.Constant(I32, 0), ir.Constant(I32, k)], inbounds=True,
                              source_etype=arr)
             sub.bufs[buf] = sub.b.inttoptr(sub.b.load(slot, typ=I64), PTR)
-        s_lo, s_ext = sub.expr(s.min), sub.expr(s.extent)
-        one = ir.Constant(I32, 1)
-        per = sub.b.sdiv(sub.b.sub(sub.b.add(s_ext, ntask), one), ntask)
-        begin = sub.b.add(s_lo, sub.b.mul(task, per))
-        end_all = sub.b.add(s_lo, s_ext)
-        end = sub.b.add(begin, per)
-        end = sub.b.select(sub.b.icmp_signed("<", end, end_all), end, end_all)
-        sub.loop(s, begin, end)
+        s_lo = sub.expr(s.min)  # the launcher hands out chunks [first, last) of [0, extent)
+        sub.loop(s, sub.b.add(s_lo, first), sub.b.add(s_lo, last))
         sub.finish()
         launch = self._decl(LAUNCH_FN, ir.FunctionType(ir.VoidType(), [PTR, PTR, I32, I32]))
         nthreads = self.b.load(self.num_threads_global(), typ=I32)

@@ -1,14 +1,17 @@
 """The parallel launcher: a persistent pool of worker threads, written in LLVM IR.
 
-``__tessera_parallel_launch(fn, env, ntask, nthreads)`` runs ``fn(t, m, env)`` for every
-``t < m``, ``m = min(ntask, nthreads, 64)``: task 0 on the calling thread, the others on
-pool workers (pthreads created on first use and kept). A launch publishes the job, bumps a
-generation counter (release) and wakes sleepers with one futex call; workers spin briefly on
-the counter, then sleep on it (futex), so an idle pool costs no CPU. The caller waits for
-the ``m - 1`` workers on a counter. Only one launch uses the pool at a time: a concurrent
-launch (another thread) runs its whole range serially instead of waiting, so nothing can
-deadlock. The module is compiled once per process and its entry registered as a symbol,
-so every kernel shares one pool.
+``__tessera_parallel_launch(fn, env, extent, nthreads)`` runs ``fn(first, last, env)`` over
+chunks that cover ``[0, extent)``, on the calling thread and up to ``nthreads - 1`` pool
+workers (pthreads created on first use and kept). Chunks are claimed dynamically from one
+64-bit word ``[generation:16][extent:24][next:24]`` by compare-and-swap, so a thread that the
+OS deschedules (a shared machine) leaves its share to the others, and a worker that wakes
+late finds the word of a newer job and claims nothing: the caller waits only for the chunks
+to complete, never for a worker to check in. A launch publishes the job, bumps a generation
+counter and wakes sleepers with one futex call; workers spin briefly on the counter, then
+sleep on it, so an idle pool costs no CPU. One launch uses the pool at a time: a concurrent
+launch (another thread) runs its range serially instead of waiting, and extents of 2^24 or
+more run serially too. The module is compiled once per process and its entry registered as
+a symbol, so every kernel shares one pool.
 """
 
 from __future__ import annotations
@@ -29,10 +32,11 @@ SPIN_CALLER = 2000  # pause iterations before the caller starts yielding
 
 LAUNCHER_IR = r"""
 @tp.gen = internal global i32 0, align 64
-@tp.done = internal global i32 0, align 64
+@tp.word = internal global i64 0, align 64
+@tp.completed = internal global i32 0, align 64
 @tp.fn = internal global ptr null, align 64
 @tp.env = internal global ptr null
-@tp.n = internal global i32 0
+@tp.grain = internal global i32 1
 @tp.nworkers = internal global i32 0
 @tp.lock = internal global i32 0, align 64
 @tp.tids = internal global [64 x i64] zeroinitializer
@@ -42,14 +46,51 @@ declare i64 @syscall(i64, ...)
 declare i32 @sched_yield()
 declare void @llvm.x86.sse2.pause()
 
+; claim and run chunks of the job whose word has generation bits %g16
+define internal void @tp.run(i64 %g16) {
+entry:
+  br label %loop
+loop:
+  %v = load atomic i64, ptr @tp.word acquire, align 8
+  %vg = lshr i64 %v, 48
+  %same = icmp eq i64 %vg, %g16
+  br i1 %same, label %check, label %exit
+check:
+  %idx = and i64 %v, 16777215
+  %ext.hi = lshr i64 %v, 24
+  %ext = and i64 %ext.hi, 16777215
+  %more = icmp slt i64 %idx, %ext
+  br i1 %more, label %claim, label %exit
+claim:
+  %grain = load i32, ptr @tp.grain
+  %grain64 = zext i32 %grain to i64
+  %nidx0 = add i64 %idx, %grain64
+  %over = icmp sgt i64 %nidx0, %ext
+  %nidx = select i1 %over, i64 %ext, i64 %nidx0
+  %nv = add i64 %v, %nidx
+  %nv2 = sub i64 %nv, %idx
+  %pair = cmpxchg ptr @tp.word, i64 %v, i64 %nv2 acq_rel monotonic
+  %won = extractvalue { i64, i1 } %pair, 1
+  br i1 %won, label %work, label %loop
+work:
+  %fn = load ptr, ptr @tp.fn
+  %env = load ptr, ptr @tp.env
+  %first = trunc i64 %idx to i32
+  %last = trunc i64 %nidx to i32
+  call void %fn(i32 %first, i32 %last, ptr %env)
+  %count = sub i32 %last, %first
+  %old = atomicrmw add ptr @tp.completed, i32 %count release
+  br label %loop
+exit:
+  ret void
+}
+
 define internal ptr @tp.worker(ptr %arg) {
 entry:
   %seenp = alloca i32
   %ip = alloca i32
   %a64 = ptrtoint ptr %arg to i64
-  %k = trunc i64 %a64 to i32
-  %g064 = lshr i64 %a64, 32
-  %g0 = trunc i64 %g064 to i32
+  %g0 = trunc i64 %a64 to i32
   store i32 %g0, ptr %seenp
   br label %outer
 outer:
@@ -75,35 +116,31 @@ sleep:
   br label %outer
 work:
   store i32 %g, ptr %seenp
-  %n = load i32, ptr @tp.n
-  %mine = icmp slt i32 %k, %n
-  br i1 %mine, label %run, label %outer
-run:
-  %fn = load ptr, ptr @tp.fn
-  %env = load ptr, ptr @tp.env
-  call void %fn(i32 %k, i32 %n, ptr %env)
-  %old = atomicrmw add ptr @tp.done, i32 1 release
+  %g64 = zext i32 %g to i64
+  %g16 = and i64 %g64, 65535
+  call void @tp.run(i64 %g16)
   br label %outer
 }
 
 define void @__tessera_pool_reset() {
   store i32 0, ptr @tp.nworkers
   store i32 0, ptr @tp.lock
-  store i32 0, ptr @tp.done
   ret void
 }
 
-define void @__tessera_parallel_launch(ptr %fn, ptr %env, i32 %ntask, i32 %nthreads) {
+define void @__tessera_parallel_launch(ptr %fn, ptr %env, i32 %extent, i32 %nthreads) {
 entry:
   %cp = alloca i32
-  %c1 = icmp slt i32 %ntask, %nthreads
-  %n0 = select i1 %c1, i32 %ntask, i32 %nthreads
+  %c1 = icmp slt i32 %extent, %nthreads
+  %n0 = select i1 %c1, i32 %extent, i32 %nthreads
   %c3 = icmp sgt i32 %n0, 64
   %n = select i1 %c3, i32 64, i32 %n0
   %single = icmp sle i32 %n, 1
-  br i1 %single, label %serial, label %trylock
+  %huge = icmp sge i32 %extent, 16777216
+  %alone = or i1 %single, %huge
+  br i1 %alone, label %serial, label %trylock
 serial:
-  call void %fn(i32 0, i32 1, ptr %env)
+  call void %fn(i32 0, i32 %extent, ptr %env)
   ret void
 trylock:
   %pair = cmpxchg ptr @tp.lock, i32 0, i32 1 acquire monotonic
@@ -114,17 +151,13 @@ ensure:
   %want = sub i32 %n, 1
   %gnow = load atomic i32, ptr @tp.gen monotonic, align 4
   %gnow64 = zext i32 %gnow to i64
-  %ghi = shl i64 %gnow64, 32
   br label %spawn.head
 spawn.head:
   %w = phi i32 [ %have, %ensure ], [ %w.next, %spawn.ok ]
   %need = icmp slt i32 %w, %want
   br i1 %need, label %spawn, label %spawned
 spawn:
-  %task = add i32 %w, 1
-  %task64 = zext i32 %task to i64
-  %packed = or i64 %ghi, %task64
-  %argp = inttoptr i64 %packed to ptr
+  %argp = inttoptr i64 %gnow64 to ptr
   %tidp = getelementptr [64 x i64], ptr @tp.tids, i32 0, i32 %w
   %rc = call i32 @pthread_create(ptr %tidp, ptr null, ptr @tp.worker, ptr %argp)
   %ok = icmp eq i32 %rc, 0
@@ -134,24 +167,32 @@ spawn.ok:
   store i32 %w.next, ptr @tp.nworkers
   br label %spawn.head
 spawned:
-  %nw = load i32, ptr @tp.nworkers
-  %cap = add i32 %nw, 1
-  %lt = icmp slt i32 %n, %cap
-  %m = select i1 %lt, i32 %n, i32 %cap
+  ; chunks: about four per thread
+  %n4 = mul i32 %n, 4
+  %g.num = add i32 %extent, %n4
+  %g.num1 = sub i32 %g.num, 1
+  %grain = sdiv i32 %g.num1, %n4
   store ptr %fn, ptr @tp.fn
   store ptr %env, ptr @tp.env
-  store i32 %m, ptr @tp.n
-  store atomic i32 0, ptr @tp.done monotonic, align 4
-  %gold = atomicrmw add ptr @tp.gen, i32 1 release
+  store i32 %grain, ptr @tp.grain
+  store atomic i32 0, ptr @tp.completed monotonic, align 4
+  %gnext = add i32 %gnow, 1
+  %gnext64 = zext i32 %gnext to i64
+  %g16 = and i64 %gnext64, 65535
+  %ghi = shl i64 %g16, 48
+  %ext64 = zext i32 %extent to i64
+  %ehi = shl i64 %ext64, 24
+  %word = or i64 %ghi, %ehi
+  store atomic i64 %word, ptr @tp.word release, align 8
+  store atomic i32 %gnext, ptr @tp.gen release, align 4
   %wake = call i64 (i64, ...) @syscall(i64 202, ptr @tp.gen, i32 129, i32 2147483647,
                                         ptr null, ptr null, i32 0)
-  call void %fn(i32 0, i32 %m, ptr %env)
-  %target = sub i32 %m, 1
+  call void @tp.run(i64 %g16)
   store i32 0, ptr %cp
   br label %wait
 wait:
-  %d = load atomic i32, ptr @tp.done acquire, align 4
-  %fin = icmp sge i32 %d, %target
+  %d = load atomic i32, ptr @tp.completed acquire, align 4
+  %fin = icmp sge i32 %d, %extent
   br i1 %fin, label %finish, label %wait.more
 wait.more:
   %c = load i32, ptr %cp
