@@ -12,7 +12,6 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-import cocotb
 from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles, RisingEdge
 from cocotbext.axi import AxiBus, AxiLiteBus, AxiLiteMaster, AxiRam
@@ -50,7 +49,7 @@ class Bench:
 
     def __init__(self, dut: Any, cfg: HwConfig) -> None:
         self.dut, self.cfg = dut, cfg
-        cocotb.start_soon(Clock(dut.clk_i, 10, unit="ns").start())
+        Clock(dut.clk_i, 10, unit="ns").start()
         self.ram = AxiRam(AxiBus.from_prefix(dut, "m_axi"), dut.clk_i, dut.rst_ni,
                           reset_active_level=False, size=DRAM_BYTES)
         self.ctrl = AxiLiteMaster(AxiLiteBus.from_prefix(dut, "s_axil"), dut.clk_i,

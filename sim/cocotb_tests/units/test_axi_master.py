@@ -88,7 +88,7 @@ class Packed:
 @cocotb.test()
 async def three_users_share_the_read_channel(dut: Any) -> None:
     cfg = config()
-    cocotb.start_soon(Clock(dut.clk_i, 10, unit="ns").start())
+    Clock(dut.clk_i, 10, unit="ns").start()
     dut.rst_ni.value = 0
     io = Packed(dut)
     ram = AxiRamRead(AxiReadBus.from_prefix(dut, "m_axi"), dut.clk_i, dut.rst_ni,

@@ -34,7 +34,7 @@ class Pulses:
 
 @cocotb.test()
 async def registers_read_and_write(dut: Any) -> None:
-    cocotb.start_soon(Clock(dut.clk_i, 10, unit="ns").start())
+    Clock(dut.clk_i, 10, unit="ns").start()
     rnd = random.Random(3)
     inputs = {
         regmap.STATUS: rnd.getrandbits(32), regmap.CYCLES: rnd.getrandbits(32),

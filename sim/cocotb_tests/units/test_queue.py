@@ -15,7 +15,7 @@ from cocotb.triggers import ClockCycles, FallingEdge, RisingEdge
 
 
 async def _reset(dut: Any) -> None:
-    cocotb.start_soon(Clock(dut.clk_i, 10, unit="ns").start())
+    Clock(dut.clk_i, 10, unit="ns").start()
     dut.rst_ni.value = 0
     dut.clear_i.value = 0
     dut.push_i.value = 0
