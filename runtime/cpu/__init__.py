@@ -6,9 +6,10 @@
     k.num_threads = 1           # threads used by the kernel's parallel loops
     k2 = load_spec(json.loads(json.dumps(k.spec())))   # what an artifact stores
 
-Parallel loops are outlined by the code generator into functions ``void(i32 task,
-i32 ntask, ptr env)`` and run through ``__tessera_parallel_launch`` (``launcher.py``), which
-starts ``min(num_threads, extent)`` pthreads for one region and joins them.
+Parallel loops are outlined by the code generator into functions ``void(i32 first,
+i32 last, ptr env)`` and run through ``__tessera_parallel_launch`` (``launcher.py``): one
+persistent pool of worker threads per process, chunks of the range claimed dynamically by
+the caller and up to ``num_threads - 1`` workers (about 0.5 us per region when warm).
 """
 
 from tessera.runtime.cpu.kernel import CpuKernel, KernelCallError, load_kernel, load_spec
