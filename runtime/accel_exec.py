@@ -13,6 +13,8 @@ reuses it on every run. Devices are shared per (name, configuration) within a pr
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import io
 import json
 import logging
@@ -79,6 +81,15 @@ def shared_device(name: str, cfg: HwConfig) -> Device:
     if key not in _POOL:
         _POOL[key] = device(name, cfg=cfg)
     return _POOL[key]
+
+
+@atexit.register
+def close_devices() -> None:
+    """Close the pooled devices (simulator handles) before the interpreter tears down."""
+    while _POOL:
+        _, dev = _POOL.popitem()
+        with contextlib.suppress(Exception):
+            dev.close()
 
 
 def dma_bytes(kernel: AccelKernel) -> dict[str, int]:
