@@ -5,6 +5,7 @@ cache_write), with the verifier run after every lowering pass."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from tensor_testutil import run
@@ -101,3 +102,18 @@ def test_random_conv2d_schedules_match_unscheduled(data, hw, pad):
         elif choice == "at":
             padded[0].compute_at(s[out], data.draw(st.sampled_from(s[out].leaf_iter_vars)))
     np.testing.assert_allclose(run(s, [D, W, out], [x, w]), ref, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.slow
+@settings(max_examples=150)
+@given(data=st.data(), m=st.sampled_from([1, 5, 8, 13, 31]), n=st.sampled_from([3, 8, 16, 17]),
+       k=st.sampled_from([1, 4, 7, 9]))
+def test_many_random_matmul_schedules(data, m, n, k):
+    test_random_matmul_schedules_match_numpy.hypothesis.inner_test(data, m, n, k)
+
+
+@pytest.mark.slow
+@settings(max_examples=100)
+@given(data=st.data(), hw=st.sampled_from([4, 7, 9]), pad=st.sampled_from([0, 1, 2]))
+def test_many_random_conv2d_schedules(data, hw, pad):
+    test_random_conv2d_schedules_match_unscheduled.hypothesis.inner_test(data, hw, pad)
