@@ -15,7 +15,8 @@ def _demo(tmp_path, capsys, *args: str) -> tuple[dict, str]:
     rc = main(["demo", *args, "--json", str(out), "--chrome-trace", str(trace)])
     text = capsys.readouterr().out
     result = json.loads(out.read_text())
-    assert json.loads(trace.read_text())["traceEvents"]
+    events = json.loads(trace.read_text())["traceEvents"]
+    assert {e["tid"] for e in events if e.get("cat") in ("busy", "stall")} == {1, 2, 3, 4}
     return {**result, "rc": rc}, text
 
 
