@@ -40,13 +40,15 @@ module tessera_fetch (
     output wire                busy_o,
     output wire                stall_o,
     output wire                err_o,
-    output wire [2:0]          err_code_o
+    output wire [2:0]          err_code_o,
+    output wire [31:0]         err_pc_o
 );
 `include "tessera_params.vh"
 
   localparam integer INSN_BEATS = INSN_BITS / BUS_BITS;
   localparam integer LOG_BUF = $clog2(2 * MAX_BURST);
   localparam [7:0] BEAT_LAST = INSN_BEATS[7:0] - 8'd1;
+  localparam integer LOG_INSN_BEATS = $clog2(INSN_BEATS);
 
   reg [127:0] insn_q, insn_d;
   reg [7:0]   icnt_q, icnt_d;
@@ -65,6 +67,7 @@ module tessera_fetch (
   wire                bus_err;
   wire                req_ready;
   reg                 req_valid_q;
+  reg  [31:0]         rx_q;       // beats received: a faulting beat belongs to rx_q / INSN_BEATS
 
   wire [2:0] opcode = insn_q[F_OPCODE_LSB +: F_OPCODE_W];
   wire [2:0] mem_type = insn_q[F_MEM_MEM_TYPE_LSB +: F_MEM_MEM_TYPE_W];
@@ -130,6 +133,7 @@ module tessera_fetch (
       finish_q <= 1'b0;
       started_q <= 1'b0;
       req_valid_q <= 1'b0;
+      rx_q <= 32'd0;
     end else begin
       insn_q <= insn_d;
       icnt_q <= icnt_d;
@@ -139,6 +143,8 @@ module tessera_fetch (
       finish_q <= finish_d;
       started_q <= started_d;
       req_valid_q <= start_i ? insn_count_i != 32'd0 : (req_valid_q && !req_ready);
+      if (start_i) rx_q <= 32'd0;
+      else if (d_valid) rx_q <= rx_q + 32'd1;
     end
   end
 
@@ -168,6 +174,7 @@ module tessera_fetch (
   assign stall_o = running && ivalid_q && !finish_q && target_full;
   assign err_o = (running && ivalid_q && illegal && !finish_q) || no_finish || bus_err;
   assign err_code_o = bus_err ? ERR_BUS_ERROR[2:0] : ERR_ILLEGAL_INSN[2:0];
+  assign err_pc_o = bus_err ? (rx_q >> LOG_INSN_BEATS) : pc_q;
 endmodule
 
 `default_nettype wire

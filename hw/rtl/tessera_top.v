@@ -172,7 +172,7 @@ module tessera_top (
   // ---------------------------------------------------------------- units
   wire fetch_done, fetch_busy, fetch_stall, fetch_err;
   wire [2:0] fetch_code, ld_code, cp_code, st_code;
-  wire [31:0] fetch_pc;
+  wire [31:0] fetch_pc, fetch_err_pc;
   wire ld_busy, ld_stall, ld_retire, ld_err;
   wire cp_busy, cp_stall, cp_retire, cp_err, cp_gemm, cp_alu;
   wire st_busy, st_stall, st_retire, st_err, st_quiet;
@@ -186,7 +186,8 @@ module tessera_top (
     .quiet_o(quiet_rd[0]), .cmd_o(fetch_cmd),
     .ld_push_o(ld_push), .ld_full_i(ld_full), .cp_push_o(cp_push), .cp_full_i(cp_full),
     .st_push_o(st_push), .st_full_i(st_full), .done_o(fetch_done), .pc_o(fetch_pc),
-    .busy_o(fetch_busy), .stall_o(fetch_stall), .err_o(fetch_err), .err_code_o(fetch_code)
+    .busy_o(fetch_busy), .stall_o(fetch_stall), .err_o(fetch_err), .err_code_o(fetch_code),
+    .err_pc_o(fetch_err_pc)
   );
 
   tessera_load u_load (
@@ -266,7 +267,7 @@ module tessera_top (
     .watchdog_i(watchdog), .drained_i(drained), .quiet_i(quiet), .progress_i(progress),
     .err_i({st_err, cp_err, ld_err, fetch_err}),
     .err_code_i({st_code, cp_code, ld_code, fetch_code}),
-    .err_pc_i({st_pc, cp_pc, ld_pc, fetch_pc}), .oldest_pc_i(oldest_pc),
+    .err_pc_i({st_pc, cp_pc, ld_pc, fetch_err_pc}), .oldest_pc_i(oldest_pc),
     .events_i(events), .retired_i(retired),
     .clear_o(clear), .fetch_start_o(fetch_start), .halt_o(halt),
     .ctrl_o(ctrl), .status_o(status), .cycles_o(cycles), .error_pc_o(error_pc),

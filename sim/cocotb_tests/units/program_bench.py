@@ -47,10 +47,10 @@ class Outcome:
 class Bench:
     """The top with its DRAM and control master, after reset."""
 
-    def __init__(self, dut: Any, cfg: HwConfig) -> None:
+    def __init__(self, dut: Any, cfg: HwConfig, ram_cls: type[AxiRam] = AxiRam) -> None:
         self.dut, self.cfg = dut, cfg
         Clock(dut.clk_i, 10, unit="ns").start()
-        self.ram = AxiRam(AxiBus.from_prefix(dut, "m_axi"), dut.clk_i, dut.rst_ni,
+        self.ram = ram_cls(AxiBus.from_prefix(dut, "m_axi"), dut.clk_i, dut.rst_ni,
                           reset_active_level=False, size=DRAM_BYTES)
         self.ctrl = AxiLiteMaster(AxiLiteBus.from_prefix(dut, "s_axil"), dut.clk_i,
                                   dut.rst_ni, reset_active_level=False)

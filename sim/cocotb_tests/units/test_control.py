@@ -5,6 +5,7 @@
 - a program without FINISH -> ILLEGAL_INSN at index insn_count;
 - a pop no one pushes (deadlock) -> WATCHDOG after WATCHDOG cycles, ERROR_PC = the oldest
   unfinished instruction;
+- a DRAM error response (reads or writes of a faulting region) -> BUS_ERROR;
 - after an error a start is ignored; a soft reset (CTRL=1<<1) returns to idle once the bus
   is quiet, and the next program runs normally; counters are frozen after done.
 """
@@ -15,6 +16,7 @@ from typing import Any
 
 import cocotb
 from cocotb.triggers import ClockCycles
+from cocotbext.axi import AxiRam
 
 from tessera.hw import isa as I
 from tessera.hw import regmap
@@ -144,4 +146,53 @@ async def error_with_transfers_in_flight_drains_the_bus(dut: Any) -> None:
     assert out.error and out.status == ErrorCode.OUT_OF_RANGE and out.error_pc == 3
     assert out.counters["load_busy"] < n, "the error must stop the load mid-window"
     await bench.soft_reset()
+    await _expect_done(bench)
+
+
+FAULT_BASE = 0xC0000
+
+
+class FaultyRam(AxiRam):
+    """AxiRam that answers SLVERR for every access at or above FAULT_BASE (its read and write
+    interfaces fail those accesses, which cocotbext-axi turns into SLVERR responses)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        read, write = self.read_if._read, self.write_if._write
+
+        async def faulty_read(address: int, length: int) -> bytes:
+            if address >= FAULT_BASE:
+                raise ValueError("faulting region")
+            return await read(address, length)
+
+        async def faulty_write(address: int, data: bytes) -> None:
+            if address >= FAULT_BASE:
+                raise ValueError("faulting region")
+            await write(address, data)
+
+        self.read_if._read = faulty_read
+        self.write_if._write = faulty_write
+
+
+@cocotb.test()
+async def bus_errors_are_reported(dut: Any) -> None:
+    cfg = config()
+    bench = Bench(dut, cfg, ram_cls=FaultyRam)
+    await bench.reset()
+    nop = I.GemmInsn(reset=True, uop_bgn=0, uop_end=0)
+    fin = I.FinishInsn()
+    bad_inp = FAULT_BASE // cfg.entry_bytes("inp")
+    bad_out = FAULT_BASE // cfg.entry_bytes("out")
+    await _expect_error(bench, [nop, I.MemInsn(mem_type=I.MemType.INP, dram_base=bad_inp,
+                                               x_size=3, x_stride=3), fin],
+                        ErrorCode.BUS_ERROR, 1)
+    await _expect_done(bench)
+    await _expect_error(bench, [nop, nop, I.MemInsn(store=True, mem_type=I.MemType.OUT,
+                                                    dram_base=bad_out, x_size=2, x_stride=2),
+                                fin], ErrorCode.BUS_ERROR, 2)
+    await _expect_done(bench)
+    raw = I.program_bytes([nop, fin], cfg)
+    bench.ram.write(FAULT_BASE - 16, raw[:16])
+    await _expect_error(bench, raw[:16] + raw[16:], ErrorCode.BUS_ERROR, 1, count=2,
+                        insn_addr=FAULT_BASE - 16)
     await _expect_done(bench)
