@@ -3,8 +3,8 @@
 //   IDLE --start--> RUN --all drained--> DONE --start--> RUN ...
 //   RUN --unit error / watchdog--> ERROR (units halted; DMA engines drain the bus)
 //   any state --soft reset (CTRL bit1)--> RESET (halted until the bus is quiet) --> IDLE
-// A start is taken in IDLE and DONE only: after an error, software writes CTRL = 1<<1 and
-// then starts again. A start clears the units and the counters; counters count in RUN only,
+// A start is taken in IDLE and DONE only: after an error, software writes CTRL = 1<<1, polls
+// CTRL until it reads 0 (busy stays set while the reset waits for the bus) and starts again. A start clears the units and the counters; counters count in RUN only,
 // so they are frozen in DONE and ERROR. The watchdog raises WATCHDOG after `watchdog_i`
 // cycles in RUN without progress of any unit (0 disables it); ERROR_PC is then the index of
 // the oldest unfinished instruction. The first error wins; its code goes to STATUS.
@@ -150,7 +150,9 @@ module tessera_control (
   assign clear_o = clear_q;
   assign fetch_start_o = fetch_start_q;
   assign halt_o = state_q == S_ERROR || state_q == S_RESET;
-  assign ctrl_o = {state_q == S_ERROR, state_q == S_DONE, state_q == S_RUN};
+  // busy also while a soft reset waits for the bus: software polls CTRL until it reads 0
+  assign ctrl_o = {state_q == S_ERROR, state_q == S_DONE,
+                   state_q == S_RUN || state_q == S_RESET};
   assign status_o = status_q;
   assign cycles_o = cycles_q;
   assign error_pc_o = error_pc_q;

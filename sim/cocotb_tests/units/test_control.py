@@ -196,3 +196,27 @@ async def bus_errors_are_reported(dut: Any) -> None:
     await _expect_error(bench, raw[:16] + raw[16:], ErrorCode.BUS_ERROR, 1, count=2,
                         insn_addr=FAULT_BASE - 16)
     await _expect_done(bench)
+
+
+@cocotb.test()
+async def soft_reset_aborts_a_run(dut: Any) -> None:
+    cfg = config()
+    bench = Bench(dut, cfg)
+    await bench.reset()
+    n = min(cfg.inp_depth, cfg.acc_depth)
+    insns = [
+        I.MemInsn(mem_type=I.MemType.WGT, dram_base=0x10000 // cfg.entry_bytes("wgt"),
+                  x_size=cfg.wgt_depth, x_stride=cfg.wgt_depth),
+        I.MemInsn(store=True, mem_type=I.MemType.OUT,
+                  dram_base=0x40000 // cfg.entry_bytes("out"), x_size=n, x_stride=n),
+        I.FinishInsn(),
+    ]
+    bench.ram.write(0x1000, I.program_bytes(insns, cfg))
+    await bench.write(regmap.INSN_ADDR, 0x1000)
+    await bench.write(regmap.INSN_COUNT, len(insns))
+    await bench.write(regmap.CTRL, regmap.CTRL_START)
+    await ClockCycles(dut.clk_i, 40)
+    assert await bench.read(regmap.CTRL) == regmap.CTRL_BUSY, "the run must still be going"
+    await bench.soft_reset()
+    assert await bench.read(regmap.STATUS) == 0
+    await _expect_done(bench)
