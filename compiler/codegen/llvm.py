@@ -4,7 +4,7 @@ The entry is ``void name(ptr noalias p0, ...)``, one pointer per parameter buffe
 expressions become LLVM vectors, ``a*b + c`` on floats becomes ``llvm.fmuladd`` (an FMA on
 hosts that have one). Parallel loops are outlined into ``void(i32 task, i32 ntask, ptr env)``
 functions run by the runtime's launcher; local allocations are stack arrays (promoted to
-registers by LLVM when fully unrolled), global ones come from ``aligned_alloc``.
+registers by LLVM when fully unrolled), anything over 64 KiB comes from ``aligned_alloc``.
 """
 
 from __future__ import annotations
@@ -104,7 +104,7 @@ class _FuncGen(ExprEmitter):
         buf = s.buffer
         et = mtype(buf.dtype)
         size_b = buf.size * nbytes(buf.dtype)
-        if buf.scope == "global" and size_b > STACK_LIMIT:
+        if size_b > STACK_LIMIT:  # any scope: worker threads have bounded stacks
             malloc = self._decl("aligned_alloc", ir.FunctionType(PTR, [I64, I64]))
             free = self._decl("free", ir.FunctionType(ir.VoidType(), [PTR]))
             size = (size_b + 63) // 64 * 64
