@@ -2,9 +2,10 @@
 
 The entry is ``void name(ptr noalias p0, ...)``, one pointer per parameter buffer. Vector
 expressions become LLVM vectors, ``a*b + c`` on floats becomes ``llvm.fmuladd`` (an FMA on
-hosts that have one). Parallel loops are outlined into ``void(i32 task, i32 ntask, ptr env)``
-functions run by the runtime's launcher; local allocations are stack arrays (promoted to
-registers by LLVM when fully unrolled), anything over 64 KiB comes from ``aligned_alloc``.
+hosts that have one). Parallel loops are outlined into ``void(i32 first, i32 last, ptr env)``
+functions (one chunk of the range) run by the runtime's pool; allocations are stack arrays
+(promoted to registers by LLVM when fully unrolled), anything over 64 KiB comes from
+``aligned_alloc``.
 """
 
 from __future__ import annotations
