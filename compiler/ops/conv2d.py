@@ -122,8 +122,11 @@ def schedule_conv2d_nchw(out: T.Tensor, sch: Schedule | None = None) -> Schedule
             st.vectorize(st.op.axis[4])
     ob = int(out.op.attrs["oc_block"])
     ow = out.shape[3]
-    divs = [d for d in range(1, min(ow, 14) + 1) if ow % d == 0]
-    xb = divs[-1] if divs[-1] >= 4 or ow <= 14 else 8
+    # x_block accumulators + a weight vector + a broadcast must fit the register file:
+    # 32 vector registers with AVX-512, 16 with AVX2
+    limit = 14 if host_target().vector_bits >= 512 else 12
+    divs = [d for d in range(1, min(ow, limit) + 1) if ow % d == 0]
+    xb = divs[-1] if divs[-1] >= 4 or ow <= limit else 8
     s[blk].scope = "local"
     st = s[out]
     n, oc, y, x = st.op.axis
