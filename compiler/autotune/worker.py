@@ -77,9 +77,13 @@ def measure_payload(p: dict[str, Any]) -> dict[str, Any]:
                        f"operator's: max abs error {diff:.3g}")
             return out
         ptrs = kernel.check(work)
-        number = max(1, int(p.get("number", 1)))
         for _ in range(2):
             kernel.call_unchecked(*ptrs)
+        t = time.perf_counter()
+        kernel.call_unchecked(*ptrs)
+        once = time.perf_counter() - t
+        # at least ``number`` calls per sample, and enough that a sample lasts ~1 ms
+        number = max(1, int(p.get("number", 1)), min(100, int(1e-3 / max(once, 1e-7))))
         costs: list[float] = []
         start = time.perf_counter()
         while (len(costs) < int(p.get("repeat", 3))
