@@ -39,6 +39,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="vta: where cycles are measured (default: fsim's cycle model)")
     p.add_argument("--hw-config", default="default", choices=("default", "small"),
                    help="vta: accelerator configuration (default: default)")
+    p.add_argument("--import-jsonl", metavar="FILE", help="add the records of a JSON-lines "
+                   "export to the database first (what another machine or run measured)")
+    p.add_argument("--export-jsonl", metavar="FILE", help="write every record of the "
+                   "database as JSON lines at the end")
     p.add_argument("--input-shape", action="append", default=[], metavar="NAME=DxDx...",
                    help="static shape of a graph input (repeatable)")
     p.set_defaults(func=run)
@@ -92,10 +96,16 @@ def run(args: argparse.Namespace) -> int:
         live.update(_table(rows))
 
     try:
-        with Database(args.db) as db, Live(_table(rows), console=console,
-                                           refresh_per_second=4) as live:
-            results = tune_tasks([w.task for w in weighted], runner, db, args.trials,
-                                 args.strategy, args.seed, args.batch, update, deadline)
+        with Database(args.db) as db:
+            if args.import_jsonl:
+                n = db.import_jsonl(args.import_jsonl)
+                console.print(f"imported {n} records from {args.import_jsonl}")
+            with Live(_table(rows), console=console, refresh_per_second=4) as live:
+                results = tune_tasks([w.task for w in weighted], runner, db, args.trials,
+                                     args.strategy, args.seed, args.batch, update, deadline)
+            if args.export_jsonl:
+                n = db.export_jsonl(args.export_jsonl)
+                console.print(f"exported {n} records to {args.export_jsonl}")
     finally:
         runner.close()
     plot = Path(args.plot) if args.plot else Path(args.db).with_suffix(".png")

@@ -131,3 +131,25 @@ def test_cli_tune_digits_for_the_accelerator(tmp_path: Path) -> None:
     assert {r.workload for r in recs} == {
         '["vta_conv2d",[1,1,8,8,16,3,3,1,1,"small","fsim"]]',
         '["vta_conv2d",[1,16,4,4,32,3,3,1,1,"small","fsim"]]'}
+
+
+def test_cli_on_a_dask_cluster_with_export_and_import(tmp_path: Path) -> None:
+    """--scheduler measures on the cluster; --export-jsonl / --import-jsonl move records, and
+    a run on the imported database measures nothing it already knows."""
+    import distributed
+
+    from tessera.compiler.cli import main
+
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                                  dashboard_address=None) as cluster:
+        rc = main(["tune", DIGITS, "--trials", "2", "--db", str(tmp_path / "a.db"),
+                   "--threads", "1", "--strategy", "random", "--scheduler",
+                   cluster.scheduler_address, "--export-jsonl", str(tmp_path / "a.jsonl")])
+    assert rc == 0
+    lines = (tmp_path / "a.jsonl").read_text().splitlines()
+    assert sum('"error_kind": null' in ln for ln in lines) == 6  # 3 tasks x 2 trials
+    rc = main(["tune", DIGITS, "--trials", "2", "--db", str(tmp_path / "b.db"), "--threads",
+               "1", "--strategy", "random", "--import-jsonl", str(tmp_path / "a.jsonl")])
+    assert rc == 0
+    with Database(tmp_path / "b.db") as b:
+        assert len(b) == len(lines)  # everything was known: nothing measured again
