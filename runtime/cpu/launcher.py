@@ -24,6 +24,8 @@ from typing import Any
 
 import llvmlite.binding as llvm
 
+from tessera.runtime.device import DeviceError
+
 LAUNCH_FN = "__tessera_parallel_launch"
 NUM_THREADS = "__tessera_num_threads"
 MAX_THREADS = 64
@@ -44,7 +46,7 @@ LAUNCHER_IR = r"""
 declare i32 @pthread_create(ptr, ptr, ptr, ptr)
 declare i64 @syscall(i64, ...)
 declare i32 @sched_yield()
-declare void @llvm.x86.sse2.pause()
+PAUSE_DECL
 
 ; claim and run chunks of the job whose word has generation bits %g16
 define internal void @tp.run(i64 %g16) {
@@ -108,10 +110,10 @@ spin.more:
   %long = icmp sgt i32 %i1, SPIN_WORKER
   br i1 %long, label %sleep, label %spin.pause
 spin.pause:
-  call void @llvm.x86.sse2.pause()
+  PAUSE
   br label %spin
 sleep:
-  %r = call i64 (i64, ...) @syscall(i64 202, ptr @tp.gen, i32 128, i32 %seen, ptr null,
+  %r = call i64 (i64, ...) @syscall(i64 SYS_FUTEX, ptr @tp.gen, i32 128, i32 %seen, ptr null,
                                      ptr null, i32 0)
   br label %outer
 work:
@@ -185,7 +187,7 @@ spawned:
   %word = or i64 %ghi, %ehi
   store atomic i64 %word, ptr @tp.word release, align 8
   store atomic i32 %gnext, ptr @tp.gen release, align 4
-  %wake = call i64 (i64, ...) @syscall(i64 202, ptr @tp.gen, i32 129, i32 2147483647,
+  %wake = call i64 (i64, ...) @syscall(i64 SYS_FUTEX, ptr @tp.gen, i32 129, i32 2147483647,
                                         ptr null, ptr null, i32 0)
   call void @tp.run(i64 %g16)
   store i32 0, ptr %cp
@@ -201,7 +203,7 @@ wait.more:
   %slow = icmp sgt i32 %c.1, SPIN_CALLER
   br i1 %slow, label %yield, label %pause
 pause:
-  call void @llvm.x86.sse2.pause()
+  PAUSE
   br label %wait
 yield:
   %y = call i32 @sched_yield()
@@ -210,7 +212,32 @@ finish:
   store atomic i32 0, ptr @tp.lock release, align 4
   ret void
 }
-""".replace("SPIN_WORKER", str(SPIN_WORKER)).replace("SPIN_CALLER", str(SPIN_CALLER))
+"""
+
+# futex(2) numbers and a spin-wait hint per architecture (the runtime also runs on boards)
+_FUTEX = {"x86_64": 202, "aarch64": 98, "arm": 240, "i386": 240, "i686": 240}
+_PAUSE = {
+    "x86_64": ("declare void @llvm.x86.sse2.pause()", "call void @llvm.x86.sse2.pause()"),
+    "aarch64": ("declare void @llvm.aarch64.hint(i32)", "call void @llvm.aarch64.hint(i32 1)"),
+    "arm": ("declare void @llvm.arm.hint(i32)", "call void @llvm.arm.hint(i32 1)"),
+}
+
+
+def launcher_ir(triple: str) -> str:
+    """The pool's IR for a target triple (futex number and pause instruction)."""
+    arch = triple.split("-")[0]
+    arch = "arm" if arch.startswith(("armv", "thumb")) else arch
+    if arch not in _FUTEX:
+        raise DeviceError(f"parallel launcher: the CPU architecture must be one of "
+                          f"{', '.join(sorted(_FUTEX))}, not {arch!r}")
+    decl, pause = _PAUSE.get(arch, ("", ""))
+    text = LAUNCHER_IR
+    if arch in ("arm", "i386", "i686"):  # 32-bit: long is i32 in syscall(2)
+        text = text.replace("i64 @syscall(i64, ...)", "i32 @syscall(i32, ...)").replace(
+            "call i64 (i64, ...) @syscall(i64 ", "call i32 (i32, ...) @syscall(i32 ")
+    return (text.replace("SPIN_WORKER", str(SPIN_WORKER))
+            .replace("SPIN_CALLER", str(SPIN_CALLER)).replace("SYS_FUTEX", str(_FUTEX[arch]))
+            .replace("PAUSE_DECL", decl).replace("PAUSE", pause))
 
 _LOCK = threading.Lock()
 _ENGINES: list[Any] = []  # keeps the pool's engine and its reset hook alive
@@ -224,7 +251,7 @@ def ensure_launcher() -> int:
     with _LOCK:
         tgt = host_target()
         tm = tgt.target_machine(2)
-        mod = llvm.parse_assembly(LAUNCHER_IR)
+        mod = llvm.parse_assembly(launcher_ir(tgt.triple))
         mod.triple = tgt.triple
         mod.data_layout = str(tm.target_data)
         mod.verify()

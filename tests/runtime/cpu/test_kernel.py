@@ -139,3 +139,27 @@ def test_spec_round_trips_through_json():
     np.testing.assert_array_equal(y, x * 2 + 0.25)
     with pytest.raises(KernelCallError, match=r"^load_spec: format must be"):
         load_spec({"format": "other"})
+
+
+@pytest.mark.parametrize("triple", ["x86_64-unknown-linux-gnu", "aarch64-unknown-linux-gnu",
+                                    "armv7-unknown-linux-gnueabihf"])
+def test_pool_ir_compiles_for_board_cpus_too(triple):
+    import llvmlite.binding as llvm
+
+    from tessera.runtime.cpu.launcher import launcher_ir
+
+    llvm.initialize_all_targets()
+    llvm.initialize_all_asmprinters()
+    mod = llvm.parse_assembly(launcher_ir(triple))
+    mod.triple = triple
+    mod.verify()
+    tm = llvm.Target.from_triple(triple).create_target_machine(reloc="pic")
+    assert "__tessera_parallel_launch" in tm.emit_assembly(mod)
+
+
+def test_pool_rejects_unknown_architectures():
+    from tessera.runtime.cpu.launcher import launcher_ir
+    from tessera.runtime.device import DeviceError
+
+    with pytest.raises(DeviceError, match=r"architecture must be one of"):
+        launcher_ir("riscv64-unknown-linux-gnu")
