@@ -1,8 +1,8 @@
 """Drive ``tessera_top`` from a cocotb test: DRAM behind cocotbext-axi's AxiRam, control through
 its AxiLiteMaster, the software protocol of ``tessera.hw.regmap``.
 
-Runs inside the simulator (cocotb). The configuration comes from ``TESSERA_RTL_CONFIG`` (a
-preset name), set by the pytest wrapper that built the design for it.
+Runs inside the simulator (cocotb). The configuration comes from ``TESSERA_RTL_CONFIG`` (its
+JSON, or a preset name), set by the pytest wrapper that built the design for it.
 """
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ INSN_ADDR = 0x1000
 
 
 def config() -> HwConfig:
-    return HwConfig.named(os.environ.get("TESSERA_RTL_CONFIG", "small"))
+    value = os.environ.get("TESSERA_RTL_CONFIG", "small")
+    return HwConfig.from_json(value) if value.startswith("{") else HwConfig.named(value)
 
 
 @dataclass

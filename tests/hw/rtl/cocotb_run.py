@@ -45,7 +45,7 @@ def run_testbench(cfg: HwConfig, toplevel: str, test_module: str,
     for f in files:
         h.update(f.name.encode())
         h.update(f.read_bytes())
-    build_dir = CACHE / f"{toplevel}-{cfg.name}-{h.hexdigest()[:12]}"
+    build_dir = CACHE / f"{toplevel}-{src.include_dirs[0].name}-{h.hexdigest()[:12]}"
     runner = get_runner("verilator")
     runner.build(
         sources=[str(f) for f in files], includes=[str(d) for d in src.include_dirs],
@@ -58,7 +58,7 @@ def run_testbench(cfg: HwConfig, toplevel: str, test_module: str,
         hdl_toplevel=toplevel, hdl_toplevel_lang="verilog",
         test_module=f"tessera.sim.cocotb_tests.units.{test_module}",
         testcase=testcase, test_dir=str(test_dir), build_dir=str(build_dir),
-        extra_env={"TESSERA_RTL_CONFIG": cfg.name}, timescale=("1ns", "1ps"),
+        extra_env={"TESSERA_RTL_CONFIG": cfg.to_json()}, timescale=("1ns", "1ps"),
     )
     tests, failed = get_results(results)
     assert tests > 0, f"{test_module} must run at least one cocotb test, but ran none"

@@ -60,3 +60,20 @@ def test_load() -> None:
 @pytest.mark.parametrize("module", ["test_store", "test_fetch"])
 def test_store_and_fetch(module: str) -> None:
     run_testbench(SMALL, "tessera_top", module)
+
+
+OTHER_CONFIGS = {
+    # batch 2 with 8x8 blocks: every GEMM lane and ALU lane index is exercised off the square
+    "batch2": HwConfig(batch=2, block_in=8, block_out=8, uop_depth=1024, inp_depth=256,
+                       wgt_depth=64, acc_depth=256, token_depth=8, dram_bus_bits=64,
+                       name="batch2"),
+    # a 128-bit bus: four micro-ops per beat, an instruction per beat
+    "wide": HwConfig(uop_depth=1024, inp_depth=512, wgt_depth=64, acc_depth=512,
+                     token_depth=4, dram_bus_bits=128, max_burst=4, name="wide"),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(OTHER_CONFIGS))
+def test_other_configs_match_fsim(name: str) -> None:
+    run_testbench(OTHER_CONFIGS[name], "tessera_top", "test_programs")
