@@ -10,6 +10,8 @@ from pathlib import Path
 import numpy as np
 import onnx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from onnx import TensorProto, helper, numpy_helper
 
 import tessera.runtime as rt
@@ -303,3 +305,62 @@ def test_layer_without_a_legal_schedule_stays_on_cpu_with_a_note(data):
     assert m.notes and m.notes[0].startswith("layer conv2 runs on the CPU (integer reference): ")
     x = {"x": xte[:1]}
     np.testing.assert_array_equal(m.run(x)[0], evaluate(m.qgraph, x)["logits"])
+
+
+def _one_layer_model(kind: str, rng: np.random.Generator, c: int, o: int, hw: int, k: int,
+                     stride: int, pad: int, relu: bool) -> tuple[onnx.ModelProto, tuple]:
+    t = helper.make_tensor_value_info
+    if kind == "conv":
+        w = numpy_helper.from_array(rng.normal(0, 0.3, (o, c, k, k)).astype(np.float32), "w")
+        b = numpy_helper.from_array(rng.normal(0, 0.2, (o,)).astype(np.float32), "b")
+        oh = (hw + 2 * pad - k) // stride + 1
+        nodes = [helper.make_node("Conv", ["x", "w", "b"], ["y0"], pads=[pad] * 4,
+                                  strides=[stride] * 2, name="L")]
+        shape, out = (1, c, hw, hw), (1, o, oh, oh)
+    else:  # dense as Gemm with transB=0 or as MatMul
+        w = numpy_helper.from_array(rng.normal(0, 0.3, (c * 4, o)).astype(np.float32), "w")
+        b = numpy_helper.from_array(rng.normal(0, 0.2, (o,)).astype(np.float32), "b")
+        node = helper.make_node("Gemm", ["x", "w", "b"], ["y0"], name="L") if kind == "gemm" \
+            else helper.make_node("MatMul", ["x", "w"], ["y0"], name="L")
+        nodes, shape, out = [node], (1, c * 4), (1, o)
+    nodes.append(helper.make_node("Relu" if relu else "Identity", ["y0"], ["y"], name="post"))
+    g = helper.make_graph(nodes, "one_layer", [t("x", TensorProto.FLOAT, list(shape))],
+                          [t("y", TensorProto.FLOAT, list(out))], [w, b])
+    return helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]), shape
+
+
+@settings(max_examples=8)
+@given(seed=st.integers(0, 2**31 - 1), kind=st.sampled_from(["conv", "gemm", "matmul"]),
+       c=st.integers(1, 20), o=st.integers(1, 20), hw=st.integers(3, 9),
+       k=st.sampled_from([1, 3, 5]), stride=st.sampled_from([1, 2]), pad=st.integers(0, 2),
+       relu=st.booleans())
+def test_random_layers_on_fsim_equal_the_integer_reference(seed, kind, c, o, hw, k, stride,
+                                                           pad, relu):
+    """Whole flow, one random layer: fsim output == numpy integer math on the int8 graph."""
+    rng = np.random.default_rng(seed)
+    k = min(k, hw)
+    pad = min(pad, k - 1)  # the LOAD unit pads less than a kernel (else the CPU runs it)
+    model, shape = _one_layer_model(kind, rng, c, o, hw, k, stride, pad, relu)
+    cal = [{"x": rng.normal(size=shape).astype(np.float32)} for _ in range(3)]
+    m = compile(model, target="vta", calibration=cal)
+    assert m.module.strategies.count("vta") == 1, m.notes
+    (layer,) = [n for n in m.qgraph.nodes if n.op in ("QConv2d", "QDense")]
+    w, b = (m.qgraph.constants[i] for i in layer.inputs[1:])
+    for f in cal[:2]:
+        env = evaluate(m.qgraph, f)
+        xq = env[layer.inputs[0]].astype(np.int64)
+        if kind == "conv":
+            acc = np.zeros(env[layer.outputs[0]].shape, np.int64)
+            xp = np.pad(xq, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+            for i in range(acc.shape[2]):
+                for j in range(acc.shape[3]):
+                    win = xp[:, :, i * stride:i * stride + k, j * stride:j * stride + k]
+                    acc[:, :, i, j] = np.tensordot(win, w.astype(np.int64),
+                                                   ([1, 2, 3], [1, 2, 3]))
+            acc += b.reshape(1, -1, 1, 1)
+        else:
+            acc = xq @ w.astype(np.int64).T + b
+        ref = np.clip(acc >> layer.attr("shift"), 0 if relu else -128, 127)
+        np.testing.assert_array_equal(env[layer.outputs[0]], ref)
+        y = m.run(f)[0]
+        np.testing.assert_array_equal(y, (ref * 2.0 ** layer.attr("y_exp")).astype(np.float32))
