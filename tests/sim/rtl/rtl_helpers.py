@@ -9,6 +9,10 @@ On-chip state: the RTL keeps its buffers between runs, like fsim. Where a test w
 micro-op, input, weight or accumulator buffers directly, the same contents reach the RTL
 through a restore program of whole-buffer LOADs from a scratch area past fsim's DRAM. The
 output buffer has no LOAD, so a test that writes it directly is skipped on the RTL.
+
+The default run checks the small configuration only (one Verilator build); other
+configurations (default, batch 2, ...) each need a build of their own and run with
+``TESSERA_RTL_CONFIGS=all``.
 """
 
 from __future__ import annotations
@@ -60,6 +64,9 @@ class DifferentialFSim(FSim):
     def __init__(self, cfg: HwConfig | None = None, dram_bytes: int = 64 << 20,
                  **model_options: Any) -> None:
         super().__init__(cfg, dram_bytes, **model_options)
+        if self.cfg.name != "small" and os.environ.get("TESSERA_RTL_CONFIGS") != "all":
+            pytest.skip(f"configuration {self.cfg.name!r} on the RTL needs its own Verilator "
+                        "build: set TESSERA_RTL_CONFIGS=all to include it")
         # Options that change fsim's machine model (e.g. unbounded command queues) have no
         # RTL counterpart: such an instance runs on fsim alone.
         self.on_rtl = "cmd_depth" not in model_options
