@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from tessera.compiler.errors import ScheduleError
 from tessera.compiler.tensor.stage import Fuse, Split, Stage, TraceStep, op_inputs
-from tessera.compiler.tensor.tensor import DATA_PAR, Operation, Tensor
+from tessera.compiler.tensor.tensor import DATA_PAR, IterVar, Operation, Tensor
 
 
 class Schedule:
@@ -64,6 +64,11 @@ class Schedule:
         from tessera.compiler.tensor.schedule_cache import cache_write
 
         return cache_write(self, tensor, scope)
+
+    def rfactor(self, tensor: Tensor, axis: IterVar) -> Tensor:
+        from tessera.compiler.tensor.schedule_rfactor import rfactor
+
+        return rfactor(self, tensor, axis)
 
     def trace_text(self) -> str:
         return "\n".join(str(s) for s in self.trace)

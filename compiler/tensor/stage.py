@@ -56,8 +56,8 @@ class TraceStep:
         parts = [repr(a) for a in self.args] + [f"{k}={v!r}" for k, v in self.kwargs]
         if self.primitive == "cache_read":  # schedule-level primitives
             return f"s.cache_read({', '.join(parts)})"
-        if self.primitive == "cache_write":
-            return f"s.cache_write({self.stage!r}, {', '.join(parts)})"
+        if self.primitive in ("cache_write", "rfactor"):
+            return f"s.{self.primitive}({self.stage!r}, {', '.join(parts)})"
         return f"s[{self.stage!r}].{self.primitive}({', '.join(parts)})"
 
 

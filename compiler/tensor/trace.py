@@ -32,6 +32,8 @@ def replay(trace: list[TraceStep], outputs: Tensor | list[Tensor]) -> Schedule:
         st = sch[step.stage]
         if step.primitive == "cache_write":
             sch.cache_write(Tensor(st.op), step.args[0])
+        elif step.primitive == "rfactor":
+            sch.rfactor(Tensor(st.op), st._leaf(step.args[0], "rfactor"))
         elif step.primitive == "compute_at":
             st.compute_at(sch[step.args[0]], step.args[1])
         elif step.primitive == "compute_inline":
