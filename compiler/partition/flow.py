@@ -28,7 +28,7 @@ from tessera.compiler.partition.im2col import im2col_small_convs
 from tessera.compiler.partition.kernels import backend, build_layer_kernel
 from tessera.compiler.partition.place import Placement, format_partition, partition
 from tessera.compiler.quant import QuantConfig, calibrate, layer_nodes, quantize
-from tessera.compiler.quant.quantize import _Rewriter
+from tessera.compiler.quant.quantize import layer_of
 from tessera.hw.config import HwConfig
 from tessera.hw.errors import TesseraError
 from tessera.runtime.accel_exec import DEVICES, dma_bytes, kernel_to_bytes
@@ -57,9 +57,7 @@ class AccelModel(CompiledModel):
 
 
 def _has_layers(graph: Graph) -> bool:
-    rw = _Rewriter.__new__(_Rewriter)
-    rw.g = graph
-    return any(rw.layer_of(n) is not None for n in graph.nodes)
+    return any(layer_of(graph, n) is not None for n in graph.nodes)
 
 
 def compile_vta(

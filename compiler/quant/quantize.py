@@ -86,6 +86,32 @@ def quantize_weight(w: np.ndarray, exps: np.ndarray) -> np.ndarray:
     return np.clip(np.rint(w / scale), -127, 127).astype(np.int8)
 
 
+def layer_of(graph: Graph, node: Node) -> tuple[str, np.ndarray, np.ndarray | None] | None:
+    """(kind, weight (O, ...), bias) of a node the quantizer maps to a layer, else None."""
+    c = graph.constants
+    ins = node.inputs
+    if node.op == "Conv":
+        x = graph.types[ins[0]]
+        ok = (len(x.shape) == 4 and node.attr("group", 1) == 1
+              and all(d == 1 for d in node.attr("dilations") or [1, 1])
+              and ins[1] in c and (len(ins) < 3 or ins[2] in c))
+        if ok:
+            return "QConv2d", c[ins[1]], c[ins[2]] if len(ins) > 2 else None
+    if node.op == "Gemm":
+        ok = (node.attr("alpha", 1.0) == 1.0 and node.attr("beta", 1.0) == 1.0
+              and not node.attr("transA", 0) and ins[1] in c
+              and (len(ins) < 3 or ins[2] in c))
+        if ok:
+            w = c[ins[1]] if node.attr("transB", 0) else c[ins[1]].T
+            bias = c[ins[2]] if len(ins) > 2 else None
+            if bias is None or bias.size == w.shape[0]:
+                return "QDense", w, None if bias is None else bias.reshape(-1)
+    if (node.op == "MatMul" and ins[1] in c and c[ins[1]].ndim == 2
+            and len(graph.types[ins[0]].shape) == 2):
+        return "QDense", c[ins[1]].T, None
+    return None
+
+
 class _Rewriter:
     def __init__(self, graph: Graph, calib: Calibration, config: QuantConfig):
         self.g = graph
@@ -142,29 +168,7 @@ class _Rewriter:
         return users[0]
 
     def layer_of(self, node: Node) -> tuple[str, np.ndarray, np.ndarray | None] | None:
-        """(kind, weight (O, ...), bias) of a node the quantizer maps to a layer, else None."""
-        c = self.g.constants
-        ins = node.inputs
-        if node.op == "Conv":
-            x = self.g.types[ins[0]]
-            ok = (len(x.shape) == 4 and node.attr("group", 1) == 1
-                  and all(d == 1 for d in node.attr("dilations") or [1, 1])
-                  and ins[1] in c and (len(ins) < 3 or ins[2] in c))
-            if ok:
-                return "QConv2d", c[ins[1]], c[ins[2]] if len(ins) > 2 else None
-        if node.op == "Gemm":
-            ok = (node.attr("alpha", 1.0) == 1.0 and node.attr("beta", 1.0) == 1.0
-                  and not node.attr("transA", 0) and ins[1] in c
-                  and (len(ins) < 3 or ins[2] in c))
-            if ok:
-                w = c[ins[1]] if node.attr("transB", 0) else c[ins[1]].T
-                bias = c[ins[2]] if len(ins) > 2 else None
-                if bias is None or bias.size == w.shape[0]:
-                    return "QDense", w, None if bias is None else bias.reshape(-1)
-        if (node.op == "MatMul" and ins[1] in c and c[ins[1]].ndim == 2
-                and len(self.g.types[ins[0]].shape) == 2):
-            return "QDense", c[ins[1]].T, None
-        return None
+        return layer_of(self.g, node)
 
     # ----------------------------------------------------------------- rewriting
     def layer(self, node: Node, kind: str, w: np.ndarray, bias: np.ndarray | None,
