@@ -28,9 +28,11 @@ structured random inputs, 32 images): top-1 agrees with float on 30/32 per-tenso
 per-channel; the logits' SQNR is 25.7 dB per-tensor, 26.7 dB per-channel. Per-channel buys
 about 1 dB here, not worth leaving the accelerator: per-tensor is the default.
 
-Activations stay int8 between quantized layers and through int8-exact ops (max-pool commutes
-with the monotone quantization; ReLU, flatten, reshape only move or clamp values), so there is
-no float round trip between consecutive layers. Any other op gets float inputs through a
+Activations stay int8 between quantized layers and through int8-exact ops, so there is no
+float round trip between consecutive layers. Max-pooling runs on the CPU, on int8: it commutes
+with the monotone quantization, so it is exact and costs little next to the convolutions (the
+accelerator's ALU MAX could do it too, at the price of a DRAM round trip per window layout);
+ReLU, flatten and reshape only clamp or move values. Any other op gets float inputs through a
 ``DequantizeLinear`` and its output is quantized again (``QuantizeLinear``) where an int8
 consumer needs it. The graph input is quantized and the outputs dequantized on the CPU.
 """
