@@ -343,8 +343,10 @@ module tessera_compute (
     w1_q <= w_in_q;
     d2_q <= d_idx[LOG_ACC_DEPTH-1:0];
     s2_q <= s_idx[LOG_ACC_DEPTH-1:0];
-    byp_d_q <= d2_q;
-    byp_data_q <= result;
+    if (write) begin
+      byp_d_q <= d2_q;
+      byp_data_q <= result;
+    end
     if (start) ld_uop_q <= is_uop;
   end
 

@@ -64,10 +64,10 @@ module tessera_loader #(
   reg [15:0] rq_row_q, rq_row_d;
   reg [31:0] rq_ent_q, rq_ent_d;
   // entry assembly
-  reg [MAXW-1:0]     ent_q, ent_d;
+  reg [MAXW-1:0]     ent_q;
   reg [7:0]          ecnt_q, ecnt_d;
   reg                efull_q, efull_d;
-  reg [BUS_BITS-1:0] bbuf_q, bbuf_d;
+  reg [BUS_BITS-1:0] bbuf_q;
   reg                bvalid_q, bvalid_d;
   reg [3:0]          bpos_q, bpos_d;
 
@@ -117,9 +117,7 @@ module tessera_loader #(
   wire d_hs = d_valid_i && d_ready && active_q && !halt_i;
   wire req_hs = rq_active_q && !halt_i && req_ready_i;
 
-  integer j;
   always @* begin
-    j = 0;
     active_d = active_q;
     r_d = r_q;
     c_d = c_q;
@@ -128,10 +126,8 @@ module tessera_loader #(
     rq_active_d = rq_active_q;
     rq_row_d = rq_row_q;
     rq_ent_d = rq_ent_q;
-    ent_d = ent_q;
     ecnt_d = ecnt_q;
     efull_d = efull_q;
-    bbuf_d = bbuf_q;
     bvalid_d = bvalid_q;
     bpos_d = bpos_q;
     if (start_i && !oor) begin
@@ -166,8 +162,6 @@ module tessera_loader #(
     // whole entries gathered from beats
     if (consume && !split) efull_d = 1'b0;
     if (d_hs && !split) begin
-      for (j = 0; j < MAX_BEATS; j = j + 1)
-        if (ecnt_q == j[7:0]) ent_d[j*BUS_BITS +: BUS_BITS] = d_data_i;
       if (ecnt_q == bpe_last) begin
         ecnt_d = 8'd0;
         efull_d = 1'b1;
@@ -181,7 +175,6 @@ module tessera_loader #(
       if (bpos_q == EPB_LAST || row_data_last) bvalid_d = 1'b0;
     end
     if (d_hs && split) begin
-      bbuf_d = d_data_i;
       bvalid_d = 1'b1;
       bpos_d = (c_q == {13'd0, xp0_q}) ? wr_skip : 4'd0;
     end
@@ -198,8 +191,16 @@ module tessera_loader #(
       ny_q <= ny;
       nx_q <= nx;
     end
-    ent_q <= ent_d;
-    bbuf_q <= bbuf_d;
+  end
+
+  // the wide entry registers change only when a beat lands (cheap for a simulator)
+  integer j;
+  always @(posedge clk_i) begin
+    if (d_hs && !split) begin
+      for (j = 0; j < MAX_BEATS; j = j + 1)
+        if (ecnt_q == j[7:0]) ent_q[j*BUS_BITS +: BUS_BITS] <= d_data_i;
+    end
+    if (d_hs && split) bbuf_q <= d_data_i;
   end
 
   always @(posedge clk_i) begin
