@@ -364,3 +364,17 @@ def test_random_layers_on_fsim_equal_the_integer_reference(seed, kind, c, o, hw,
         np.testing.assert_array_equal(env[layer.outputs[0]], ref)
         y = m.run(f)[0]
         np.testing.assert_array_equal(y, (ref * 2.0 ** layer.attr("y_exp")).astype(np.float32))
+
+
+@pytest.mark.verilator
+def test_artifact_on_rtl_fast_equals_fsim(digits, data, tmp_path):
+    path = digits.save(tmp_path / "digits.tsr")
+    try:
+        on_rtl = rt.load(path, device="rtl-fast")
+        x = {"x": data[1][3:4]}
+        got = on_rtl.run(x)[0]
+    except rt.DeviceError as err:  # pragma: no cover - no Verilator toolchain
+        pytest.skip(f"rtl-fast unavailable: {err}")
+    np.testing.assert_array_equal(got, rt.load(path, device="fsim").run(x)[0])
+    rtl_cycles = [k.last.cycles for k in on_rtl._kernels if isinstance(k, AccelStep)]
+    assert len(rtl_cycles) == 3 and min(rtl_cycles) > 0
