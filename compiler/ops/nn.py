@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tessera.compiler.errors import CompileError
-from tessera.compiler.ops.schedule_util import lanes, parallel_outer
+from tessera.compiler.ops.schedule_util import lanes, parallel_outer, reduce_rows
 from tessera.compiler.tensor import expr as E
 from tessera.compiler.tensor import tensor as T
 from tessera.compiler.tensor.schedule import Schedule, create_schedule
@@ -83,14 +83,15 @@ def layer_norm(x: T.Tensor, gamma: T.Tensor, beta: T.Tensor, axis: int = -1,
 def schedule_rowwise(out: T.Tensor, sch: Schedule | None = None) -> Schedule:
     """Softmax / layer norm: reductions parallel over rows, elementwise stages vectorized."""
     s = sch or create_schedule(out)
-    for st in s.stages:
+    for st in list(s.stages):  # rfactor adds stages
         shape = st.op.shape
         rows = 1
         for d in shape[:-1]:
             rows *= d
         work = rows * shape[-1] * max(1, len(st.op.reduce_axis) and 4)
         if st.op.reduce_axis:
-            parallel_outer(st, len(st.op.axis), work * 8)
+            if st.attach_type == "root":
+                reduce_rows(s, st, work * 8)
             continue
         axes = list(st.op.axis)
         vl = lanes(st.op.dtype)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from tessera.compiler.errors import CompileError
-from tessera.compiler.ops.schedule_util import parallel_outer
+from tessera.compiler.ops.schedule_util import parallel_outer, reduce_rows
 from tessera.compiler.tensor import expr as E
 from tessera.compiler.tensor import tensor as T
 from tessera.compiler.tensor.schedule import Schedule, create_schedule
@@ -73,7 +73,7 @@ def mean(x: T.Tensor, axis: int | Sequence[int] | None = None, keepdims: bool = 
 def schedule_reduce(out: T.Tensor, sch: Schedule | None = None) -> Schedule:
     """Each reduction stage at the root, its data axes fused and run in parallel."""
     s = sch or create_schedule(out)
-    for st in s.stages:
+    for st in list(s.stages):  # rfactor adds stages
         if st.attach_type != "root":
             continue
         work = 1
@@ -81,5 +81,8 @@ def schedule_reduce(out: T.Tensor, sch: Schedule | None = None) -> Schedule:
             work *= n
         for r in st.op.reduce_axis:
             work *= int(r.dom.extent.value)
-        parallel_outer(st, len(st.op.axis), work)
+        if st.op.reduce_axis:
+            reduce_rows(s, st, work)
+        else:
+            parallel_outer(st, len(st.op.axis), work)
     return s

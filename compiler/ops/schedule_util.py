@@ -72,3 +72,46 @@ def parallel_outer(st: Stage, naxes: int, work: int) -> None:
         fused = st.fuse(fused, ax)
     if work >= PARALLEL_MIN:
         st.parallel(fused)
+
+
+def _contiguous_reduce(st: Stage) -> bool:
+    """One reduction axis that every read uses as its innermost index only."""
+    from tessera.compiler.tensor.expr import Reduce, TensorRead
+    from tessera.compiler.tensor.functor import walk
+
+    body = st.op.body
+    if not isinstance(body, Reduce) or len(body.axis) != 1:
+        return False
+    k = body.axis[0].var
+    used = False
+    for n in walk(body.source):
+        if isinstance(n, TensorRead):
+            for d, idx in enumerate(n.indices):
+                if any(x is k for x in walk(idx)):
+                    if d != len(n.indices) - 1 or idx is not k:
+                        return False
+                    used = True
+    return used
+
+
+def reduce_rows(s: Schedule, st: Stage, work: int) -> None:
+    """A row reduction: data axes fused (parallel when worth it); a long contiguous row is
+    reduced in vector lanes through rfactor (partial sums per lane, then across lanes)."""
+    from tessera.compiler.tensor.tensor import REDUCE, Tensor
+
+    vl = lanes(st.op.dtype)
+    long_row = _contiguous_reduce(st) and int(
+        st.op.reduce_axis[0].dom.extent.value) >= 2 * vl
+    if not long_row:
+        parallel_outer(st, len(st.op.axis), work)
+        return
+    _, ki = st.split(st.op.reduce_axis[0], factor=vl)
+    part = s.rfactor(Tensor(st.op), ki)
+    parallel_outer(st, len(st.op.axis), work)
+    row = [v for v in st.leaf_iter_vars if v.kind != REDUCE][-1]
+    ps = s[part]
+    rf, *axes = ps.op.axis
+    (ro,) = ps.op.reduce_axis
+    ps.reorder(*axes, ro, rf)
+    ps.vectorize(rf)
+    ps.compute_at(st, row)

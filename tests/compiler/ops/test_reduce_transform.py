@@ -17,7 +17,8 @@ KINDS = {"sum": (ops.reduce_sum, np.sum), "max": (ops.reduce_max, np.max),
 
 @pytest.mark.parametrize("kind", sorted(KINDS))
 @settings(max_examples=3)
-@given(shape=st.sampled_from([(1,), (7,), (3, 17), (2, 3, 5)]), keep=st.booleans(),
+@given(shape=st.sampled_from([(1,), (7,), (3, 17), (2, 3, 5), (3, 100), (70,)]),
+       keep=st.booleans(),
        seed=st.integers(0, 1000), data=st.data())
 def test_reduce_matches_numpy(kind, shape, keep, seed, data):
     axis = data.draw(st.sampled_from([None, -1, 0] + ([(0, 2)] if len(shape) == 3 else [])))
@@ -28,6 +29,16 @@ def test_reduce_matches_numpy(kind, shape, keep, seed, data):
     out = op(X, axis=axis, keepdims=keep)
     want = np.asarray(ref(x, axis=axis, keepdims=keep), np.float32).reshape(out.shape)
     np.testing.assert_allclose(run_op(out, [X], [x]), want, rtol=1e-5, atol=1e-5)
+
+
+def test_long_rows_reduce_in_vector_lanes():
+    x = np.random.default_rng(7).standard_normal((5, 200)).astype(np.float32)
+    X = te.placeholder((5, 200), name="X")
+    out = ops.reduce_max(X, axis=-1)
+    s = ops.schedule(out)
+    assert [st.name for st in s.stages] == ["max.rf", "max"]
+    assert "max.rf[ramp(0, 1, " in str(te.lower(s, [X, out]))
+    np.testing.assert_array_equal(run_op(out, [X], [x], s), x.max(-1))
 
 
 def test_int32_sum():
