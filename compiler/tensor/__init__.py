@@ -13,7 +13,12 @@
 
 Schedule primitives (on ``s[T]``): split, tile, fuse, reorder, vectorize, unroll, parallel,
 pragma, compute_at, compute_inline, bind (hook), tensorize (hook); on ``s``: cache_read,
-cache_write. ``s.trace_text()`` prints the trace, ``te.replay`` rebuilds it.
+cache_write, rfactor. ``s.trace_text()`` prints the trace, ``te.replay`` rebuilds it.
+
+``te.lower`` runs, in order: schedule_ops (bound inference, loop nests), storage_flatten,
+simplify, loop_partition, unroll_loops, simplify, loop_partition, vectorize_loops, simplify
+(``compiler/tensor/passes/``, one pass per file). ``tessera.compiler.codegen.build`` turns
+the result into a callable kernel.
 
 Hooks for other targets: ``te.thread_axis("vthread")`` / ``("threadIdx.x")`` with ``bind``
 (loop kinds ``vthread`` / ``thread_binding``), ``tensorize`` with a ``te.decl_tensor_intrin``
