@@ -5,6 +5,7 @@ from __future__ import annotations
 import ctypes
 import logging
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -16,6 +17,7 @@ from tessera.runtime.cpu.target import HostTarget, host_target
 from tessera.runtime.device import DeviceError
 
 log = logging.getLogger(__name__)
+_LAUNCH_DECL = re.compile(r'declare void @"?__tessera_parallel_launch"?\(([^)]*)\)')
 
 
 class KernelCallError(DeviceError):
@@ -124,6 +126,11 @@ def load_kernel(llvm_ir: str, entry: str, params: Sequence[ParamSpec | tuple[str
     tgt = target or host_target()
     tm = tgt.target_machine(opt)
     if LAUNCH_FN in llvm_ir:
+        decl = _LAUNCH_DECL.search(llvm_ir)
+        if decl is not None and decl.group(1).count(",") != 3:
+            raise DeviceError(f"kernel {entry}: the parallel launcher must be declared with 4 "
+                              f"parameters (fn, env, extent, threads), not "
+                              f"{decl.group(1).count(',') + 1}: recompile the kernel")
         ensure_launcher()
     mod = llvm.parse_assembly(llvm_ir)
     mod.triple = tgt.triple

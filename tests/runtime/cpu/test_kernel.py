@@ -163,3 +163,13 @@ def test_pool_rejects_unknown_architectures():
 
     with pytest.raises(DeviceError, match=r"architecture must be one of"):
         launcher_ir("riscv64-unknown-linux-gnu")
+
+
+def test_kernels_built_for_an_older_launcher_abi_are_refused():
+    from tessera.runtime.device import DeviceError
+
+    old = IR.replace("declare void @__tessera_parallel_launch(ptr, ptr, i32, i32)",
+                     "declare void @__tessera_parallel_launch(ptr, ptr, i32)")
+    with pytest.raises(DeviceError, match=r"^kernel main: the parallel launcher must be "
+                                          r"declared with 4 parameters"):
+        load_kernel(old, "main", [("out", "int64", (64,))])
