@@ -77,8 +77,9 @@ def partition(graph: Graph, cfg: HwConfig) -> tuple[Graph, tuple[Placement, ...]
             continue
         x, y = node.inputs[0], node.outputs[0]
         xb, yb = f"{x}__packed", f"{y}__blk"
-        emit(Node.make(f"{node.name}__pack", "AccelPack", [x], [xb], blocks), "cpu",
-             "layout: to blocked")
+        if xb not in types:  # one pack per value, however many layers read it
+            emit(Node.make(f"{node.name}__pack", "AccelPack", [x], [xb], blocks), "cpu",
+                 "layout: to blocked")
         attrs: dict[str, Any] = {**node.attr_dict, **blocks, "layout": "blocked",
                                  "in_shape": list(types[x].shape)}
         emit(Node.make(node.name, node.op, [xb, *node.inputs[1:]], [yb], attrs), "vta",

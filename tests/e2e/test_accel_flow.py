@@ -378,3 +378,23 @@ def test_artifact_on_rtl_fast_equals_fsim(digits, data, tmp_path):
     np.testing.assert_array_equal(got, rt.load(path, device="fsim").run(x)[0])
     rtl_cycles = [k.last.cycles for k in on_rtl._kernels if isinstance(k, AccelStep)]
     assert len(rtl_cycles) == 3 and min(rtl_cycles) > 0
+
+
+@pytest.mark.parametrize("which", ["digits", "resnet18"])
+def test_every_vta_pass_output_verifies(which, data):
+    from tessera.compiler.graph.verify import verify
+
+    seen: list[str] = []
+
+    def check(name, graph):
+        verify(graph)
+        seen.append(name)
+
+    if which == "digits":
+        compile(str(digits_model_path()), target="vta", calibration=[{"x": data[0][:1]}],
+                after_pass=check)
+    else:  # a value read by two accelerator layers (main path and projection shortcut)
+        x = np.random.default_rng(0).random((1, 3, 32, 32)).astype(np.float32)
+        compile(_resnet18(), target="vta", calibration=[{"data": x}],
+                input_shapes={"data": (1, 3, 32, 32)}, after_pass=check)
+    assert seen[-4:] == ["quantize", "im2col", "partition", "fuse_ops+plan_memory"]
