@@ -37,3 +37,10 @@ def test_unknown_target_is_refused() -> None:
     with pytest.raises(SynthError, match=r"synthesis target must be one of \('xilinx', 'ecp5'\), "
                                          r"not 'asic'"):
         synthesize(HwConfig.small(), target="asic")
+
+
+@pytest.mark.slow
+def test_small_config_synthesizes_for_ecp5() -> None:
+    report = synthesize(HwConfig.small(), target="ecp5")
+    assert report.latches == 0
+    assert report.bram > 0 and report.dsp > 0 and report.lut > 0
