@@ -32,12 +32,14 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write("\n")
         return 0
     table = Table(title="Tessera CPU operators vs references")
-    for col in ("op", "shape", "threads", "tessera GFLOPS", "reference", "ref GFLOPS", "ratio"):
+    for col in ("op", "shape", "threads", "tessera GFLOPS", "reference", "ref GFLOPS", "ratio",
+                "CPU-time ratio"):
         table.add_column(col, justify="right" if col not in ("op", "reference") else "left")
     for r in records:
         table.add_row(r["op"], "x".join(str(d) for d in r["shape"]), str(r["threads"]),
                       f"{r['tessera_gflops']:.1f}", r["reference"],
-                      f"{r['reference_gflops']:.1f}", f"{r['ratio']:.2f}")
+                      f"{r['reference_gflops']:.1f}", f"{r['ratio']:.2f}",
+                      f"{r['cpu_ratio']:.2f}" if "cpu_ratio" in r else "-")
     out = Console()
     out.print(table)
     if records:
@@ -45,5 +47,7 @@ def run(args: argparse.Namespace) -> int:
         launch = ", ".join(f"{t} threads {us:.1f} us"
                            for t, us in meta["parallel_launch_us"].items())
         out.print(f"parallel region launch: {launch}; CPU {meta['machine']['cpu']} "
-                  f"({', '.join(meta['machine']['cpu_flags'])})")
+                  f"({', '.join(meta['machine']['cpu_flags'])}); load average "
+                  f"{meta['machine']['load_average_1min']} (CPU-time ratios hold on a busy "
+                  f"machine)")
     return 0
