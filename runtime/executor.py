@@ -123,7 +123,8 @@ class GraphModule:
                     self._kernels.append(_PROVIDERS[kind](step, self.code))
                     self.strategies.append(kind)
                     continue
-                except TesseraError as err:
+                except (TesseraError, RuntimeError, ValueError, OSError) as err:
+                    # llvmlite reports bad IR as RuntimeError; the step still runs, in numpy
                     log.warning("step %s: %s kernel unavailable (%s); numpy fallback",
                                 step["name"], kind, err)
             elif kind != "numpy":
