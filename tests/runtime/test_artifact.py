@@ -166,3 +166,18 @@ def test_wrong_inputs_are_clear_errors(saved) -> None:
     with pytest.raises(ExecutorError) as e:
         m.run({"x": np.ones((2, 2, 5, 5), np.float32), "q": 1})
     assert str(e.value) == "unknown input 'q': inputs must be among ['x']"
+
+
+def test_unloadable_compiled_code_falls_back_to_numpy(caplog) -> None:
+    from tessera.runtime.executor import GraphModule
+
+    m = compile(small_model(), kernels="compiled")
+    module = m.module
+    assert "llvm" in module.info()["ops_by_strategy"]
+    broken = {name: b"this is not LLVM IR" for name in module.code}
+    fallback = GraphModule(module.plan, module.constants, broken)
+    assert set(fallback.info()["ops_by_strategy"]) == {"numpy"}
+    assert "numpy fallback" in caplog.text
+    x = RNG.standard_normal((2, 2, 5, 5)).astype(np.float32)
+    for a, b in zip(module.run({"x": x}), fallback.run({"x": x})):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
