@@ -162,7 +162,8 @@ def _attach_kernels(
         member = f"accel/{step['name']}.npz"
         code[member] = kernel_to_bytes(kernel)
         step.update(strategy="vta", kernel=member, device=device, macs=int(kernel.macs),
-                    dma=dma_bytes(kernel), insns=len(kernel.insns))
+                    dma=dma_bytes(kernel), insns=len(kernel.insns),
+                    compiled={node.name: {"kernel": member}})  # what runs on the device
     return moved
 
 

@@ -398,3 +398,9 @@ def test_every_vta_pass_output_verifies(which, data):
         compile(_resnet18(), target="vta", calibration=[{"data": x}],
                 input_shapes={"data": (1, 3, 32, 32)}, after_pass=check)
     assert seen[-4:] == ["quantize", "im2col", "partition", "fuse_ops+plan_memory"]
+
+
+def test_info_counts_accelerator_layers(digits):
+    by = digits.info()["ops_by_strategy"]
+    assert by["vta"] == {"QConv2d": 2, "QDense": 1}
+    assert "QConv2d" not in by["numpy"]
