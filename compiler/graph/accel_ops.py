@@ -1,7 +1,7 @@
 """Shape functions of the quantized and accelerator-layout ops (see
 ``tessera.runtime.reference.quantized`` for their semantics): ``QConv2d``, ``QDense``,
-``AccelPack``, ``AccelUnpack``, ``Im2Col``. All are opaque to fusion, so each runs as a step
-of its own and the partitioner can place it."""
+``AccelPack``, ``AccelUnpack``, ``Im2Col``, ``QAdd``. All but ``QAdd`` are opaque to
+fusion, so each runs as a step of its own and the partitioner can place it."""
 
 from __future__ import annotations
 
@@ -92,3 +92,10 @@ def im2col(ts: list[TensorType], a: dict[str, Any]) -> list[TensorType]:
     if oh <= 0 or ow <= 0:
         raise CompileError(f"Im2Col output must be non-empty, not {oh}x{ow}")
     return [TensorType((x.shape[0], x.shape[1] * kh * kw, oh, ow), x.dtype)]
+
+
+def qadd(ts: list[TensorType], a: dict[str, Any]) -> list[TensorType]:
+    for t in ts:
+        if t.dtype != "int8":
+            raise CompileError(f"QAdd inputs must be int8, not {t.dtype}")
+    return S.broadcast(ts, a)

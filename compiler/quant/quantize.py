@@ -32,7 +32,9 @@ Activations stay int8 between quantized layers and through int8-exact ops, so th
 float round trip between consecutive layers. Max-pooling runs on the CPU, on int8: it commutes
 with the monotone quantization, so it is exact and costs little next to the convolutions (the
 accelerator's ALU MAX could do it too, at the price of a DRAM round trip per window layout);
-ReLU, flatten and reshape only clamp or move values. Any other op gets float inputs through a
+ReLU, flatten and reshape only clamp or move values. A residual add of two int8 activations
+(+ReLU) is a ``QAdd`` on the CPU: both aligned to the finer scale by left shifts, added in
+int32, shifted (rounded) to the output scale, clipped. Any other op gets float inputs through a
 ``DequantizeLinear`` and its output is quantized again (``QuantizeLinear``) where an int8
 consumer needs it. The graph input is quantized and the outputs dequantized on the CPU.
 """
@@ -54,6 +56,7 @@ from tessera.compiler.quant.calibrate import Calibration, exponent_for
 log = logging.getLogger(__name__)
 
 WEIGHT_MODES = ("per_tensor", "per_channel")
+MAX_ALIGN = 16  # largest scale difference a QAdd aligns by shifting (else it adds in float)
 # Ops that are exact on int8 with the input's scale (value-preserving or monotone).
 INT8_OPS = frozenset({"MaxPool", "Flatten", "Reshape", "Relu", "Identity", "Squeeze",
                       "Unsqueeze", "GlobalMaxPool"})
@@ -211,6 +214,35 @@ class _Rewriter:
             skip.add(relu.name)
         self.layers += 1
 
+    def add(self, node: Node, skip: set[str]) -> bool:
+        """A residual add of two activations as ``QAdd`` on int8 (False: not applicable)."""
+        if node.op != "Add" or len(node.inputs) != 2:
+            return False
+        a, b = node.inputs
+        if (a in self.g.constants or b in self.g.constants
+                or self.g.types[a].shape != self.g.types[b].shape
+                or not (a in self.int8_of or b in self.int8_of)):
+            return False
+        ea = self.int8_of[a][1] if a in self.int8_of else self.calib.exponent(a)
+        eb = self.int8_of[b][1] if b in self.int8_of else self.calib.exponent(b)
+        em = min(ea, eb)
+        if max(ea, eb) - em > MAX_ALIGN:
+            return False
+        relu = self.fused_relu(node)
+        out = (relu or node).outputs[0]
+        ey = self.calib.exponent(out)
+        qa, _ = self.int8_value(a)
+        qb, _ = self.int8_value(b)
+        yq = f"{out}__q"
+        self.emit(Node.make(f"{node.name}__qadd", "QAdd", [qa, qb], [yq], {
+            "a_shift": ea - em, "b_shift": eb - em, "shift": ey - em,
+            "relu": int(relu is not None), "y_exp": ey, "layer": node.name,
+        }))
+        self.int8_of[out] = (yq, ey)
+        if relu is not None:
+            skip.add(relu.name)
+        return True
+
     def other(self, node: Node) -> None:
         x = node.inputs[0] if node.inputs else None
         if (node.op in INT8_OPS and x in self.int8_of and x not in self.float_of
@@ -237,7 +269,7 @@ class _Rewriter:
             found = self.layer_of(node)
             if found is not None:
                 self.layer(node, *found, skip=skip)
-            else:
+            elif not self.add(node, skip):
                 self.other(node)
         outputs = []
         for o in self.g.outputs:

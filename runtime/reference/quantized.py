@@ -8,6 +8,7 @@
   kernel unpacks, computes and packs; ``in_shape`` is the plain input shape).
 - ``AccelPack`` / ``AccelUnpack``: plain <-> blocked layouts (``hw.layout``); 4-D NCHW
   activations or 2-D (M, K) matrices.
+- ``QAdd``: the residual add on int8 with power-of-two scales (CPU), ReLU optional.
 - ``Im2Col``: a conv's input taps as channels, so a conv with few input channels (the stem)
   becomes a 1x1 conv that fills the accelerator's input blocks.
 """
@@ -110,7 +111,18 @@ def im2col(xs: list[np.ndarray], a: dict[str, Any]) -> np.ndarray:
     return np.ascontiguousarray(np.stack(taps, axis=2).reshape(n, c * kh * kw, oh, ow))
 
 
+def qadd(xs: list[np.ndarray], a: dict[str, Any]) -> np.ndarray:
+    """int8 + int8 with power-of-two scales, in int32: align both to the finer scale by left
+    shifts ``a_shift`` / ``b_shift``, then shift right by ``shift`` (rounding to nearest) to the
+    output scale (a negative ``shift`` shifts left), clip (ReLU: at 0)."""
+    acc = (xs[0].astype(np.int64) << int(a["a_shift"])) + \
+        (xs[1].astype(np.int64) << int(a["b_shift"]))
+    s = int(a["shift"])
+    acc = (acc + (1 << (s - 1))) >> s if s > 0 else acc << -s
+    return np.clip(acc, 0 if a.get("relu", 0) else -128, 127).astype(np.int8)
+
+
 KERNELS: dict[str, Kernel] = {
     "QConv2d": qconv2d, "QDense": qdense, "AccelPack": accel_pack, "AccelUnpack": accel_unpack,
-    "Im2Col": im2col,
+    "Im2Col": im2col, "QAdd": qadd,
 }

@@ -404,3 +404,36 @@ def test_info_counts_accelerator_layers(digits):
     by = digits.info()["ops_by_strategy"]
     assert by["vta"] == {"QConv2d": 2, "QDense": 1}
     assert "QConv2d" not in by["numpy"]
+
+
+def _residual_model() -> onnx.ModelProto:
+    rng = np.random.default_rng(8)
+    w = [numpy_helper.from_array(rng.normal(0, 0.25, (16, 16, 3, 3)).astype(np.float32),
+                                 f"w{i}") for i in range(3)]
+    t = helper.make_tensor_value_info
+    nodes = [
+        helper.make_node("Conv", ["x", "w0"], ["a"], pads=[1] * 4, name="c0"),
+        helper.make_node("Relu", ["a"], ["ra"], name="r0"),
+        helper.make_node("Conv", ["ra", "w1"], ["b"], pads=[1] * 4, name="c1"),
+        helper.make_node("Add", ["b", "ra"], ["s"], name="add"),
+        helper.make_node("Relu", ["s"], ["rs"], name="r1"),
+        helper.make_node("Conv", ["rs", "w2"], ["y"], pads=[1] * 4, name="c2"),
+    ]
+    g = helper.make_graph(nodes, "residual", [t("x", TensorProto.FLOAT, [1, 16, 5, 5])],
+                          [t("y", TensorProto.FLOAT, [1, 16, 5, 5])], w)
+    return helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+
+
+def test_residual_add_stays_int8():
+    rng = np.random.default_rng(9)
+    cal = [{"x": rng.normal(size=(1, 16, 5, 5)).astype(np.float32)} for _ in range(6)]
+    m = compile(_residual_model(), target="vta", calibration=cal)
+    ops = [n.op for n in m.qgraph.nodes]
+    assert ops.count("QAdd") == 1 and ops.count("QConv2d") == 3
+    assert ops.count("QuantizeLinear") == 1 and ops.count("DequantizeLinear") == 1
+    assert m.module.strategies.count("vta") == 3
+    for f in cal[:3]:
+        y = m.run(f)[0]
+        np.testing.assert_array_equal(y, evaluate(m.qgraph, f)["y"])
+        ref = evaluate(m.float_graph, f)["y"]
+        assert np.abs(y - ref).max() < 0.1 * np.abs(ref).max()

@@ -104,3 +104,17 @@ def test_requantize_rejects_out_of_range_shift():
     with pytest.raises(ValueError, match=r"shifts must be in \[0, 31\], not \[3, 40\]"):
         run_kernel("QDense", [acc.astype(np.int8), np.zeros((2, 2), np.int8)],
                    {"shift": [3, 40], "relu": 0})
+
+
+@given(seed=st.integers(0, 2**31 - 1), sa=st.integers(0, 4), sb=st.integers(0, 4),
+       shift=st.integers(-2, 6), relu=st.booleans())
+def test_qadd_matches_integer_reference(seed, sa, sb, shift, relu):
+    rng = np.random.default_rng(seed)
+    a = rng.integers(-128, 128, (1, 3, 4, 4), dtype=np.int8)
+    b = rng.integers(-128, 128, (1, 3, 4, 4), dtype=np.int8)
+    (got,) = run_kernel("QAdd", [a, b], {"a_shift": sa, "b_shift": sb, "shift": shift,
+                                         "relu": int(relu)})
+    s = a.astype(np.int64) * 2**sa + b.astype(np.int64) * 2**sb
+    # round half up: floor(s / 2**shift + 1/2); a negative shift multiplies exactly
+    ref = np.floor(s / 2.0**shift + 0.5) if shift > 0 else s * 2 ** -shift
+    np.testing.assert_array_equal(got, np.clip(ref, 0 if relu else -128, 127).astype(np.int8))
