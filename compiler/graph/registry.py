@@ -82,6 +82,7 @@ def _table() -> dict[str, OpDef]:
     add(["AccelPack"], P.OPAQUE, Q.accel_pack)
     add(["AccelUnpack"], P.OPAQUE, Q.accel_unpack)
     add(["Im2Col"], P.OPAQUE, Q.im2col)
+    add(["QAdd"], P.BROADCAST, Q.qadd)
     for name in INJECTIVE_OPS:
         t[name] = OpDef(name, P.INJECTIVE, partial(S.by_evaluation, op=name))
     missing = sorted(set(t) - set(KERNELS))
