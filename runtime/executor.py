@@ -56,6 +56,25 @@ def _numpy_step(step: Mapping[str, Any]) -> StepKernel:
     return kernel
 
 
+_IN_PLACE_BINARY = {"Add": np.add, "Sub": np.subtract, "Mul": np.multiply}
+
+
+def _in_place(op: str, ins: list[np.ndarray]) -> bool:
+    """Apply a Relu or a same-shape binary epilogue into its first input's buffer, exactly as
+    the reference kernel would compute it; False when it does not apply."""
+    x = ins[0]
+    if op == "Relu" and len(ins) == 1:
+        np.maximum(x, 0, out=x)
+        return True
+    fn = _IN_PLACE_BINARY.get(op)
+    if fn is None or len(ins) != 2 or ins[1].dtype != x.dtype:
+        return False
+    if np.broadcast_shapes(x.shape, ins[1].shape) != x.shape:
+        return False
+    fn(x, ins[1], out=x)
+    return True
+
+
 def _llvm_step(step: Mapping[str, Any], code: Mapping[str, bytes]) -> StepKernel:
     """A step whose master node(s) run as JIT-compiled LLVM kernels of the tensor compiler
     (``step["compiled"][node] = {symbol, code, params, args, bias}``), the rest of its nodes
@@ -74,18 +93,32 @@ def _llvm_step(step: Mapping[str, Any], code: Mapping[str, bytes]) -> StepKernel
         compiled[name] = (_JIT_CACHE[key], spec)
     nodes = list(step["nodes"])
     inputs, outputs = list(step["inputs"]), list(step["outputs"])
+    uses: dict[str, int] = {}
+    for node in nodes:
+        for i in node["inputs"]:
+            uses[i] = uses.get(i, 0) + 1
+
+    def private(value: str) -> bool:
+        """Used once, by the next epilogue node, and not a step output: may be overwritten."""
+        return uses.get(value, 0) == 1 and value not in outputs
 
     class _Kernel:
         num_threads = 0
 
         def __call__(self, args: list[np.ndarray]) -> list[np.ndarray]:
             env = dict(zip(inputs, args))
+            owned: set[str] = set()  # values in buffers this step allocated
             for node in nodes:
                 entry = compiled.get(node["name"])
                 if entry is None:
-                    outs = run_kernel(node["op"], [env[i] for i in node["inputs"]],
-                                      node["attrs"])
-                    env.update(zip(node["outputs"], outs))
+                    ins = [env[i] for i in node["inputs"]]
+                    first = node["inputs"][0] if node["inputs"] else ""
+                    if first in owned and private(first) and _in_place(node["op"], ins):
+                        env[node["outputs"][0]] = ins[0]
+                        owned.add(node["outputs"][0])
+                        continue
+                    env.update(zip(node["outputs"], run_kernel(node["op"], ins,
+                                                               node["attrs"])))
                     continue
                 kernel, spec = entry
                 if self.num_threads:
@@ -96,6 +129,7 @@ def _llvm_step(step: Mapping[str, Any], code: Mapping[str, bytes]) -> StepKernel
                 if spec.get("bias"):
                     out += env[spec["bias"]].reshape(spec["bias_shape"])
                 env[node["outputs"][0]] = out.reshape(spec["out_shape"])
+                owned.add(node["outputs"][0])
             return [env[o] for o in outputs]
 
     return _Kernel()
