@@ -315,4 +315,5 @@ def _build_native(design: DesignSources, bus_bits: int, trace: bool, root: Path,
         "-Wl,--no-whole-archive", "-Wl,-Bsymbolic", "-pthread", "-latomic", "-o", str(lib),
     ]
     _run(link, out, "harness link")
+    shutil.rmtree(obj)  # the objects are in the library now (hundreds of MB for a large design)
     log.info("built native harness %s in %.1f s", out.name, time.monotonic() - started)
