@@ -437,3 +437,7 @@ def test_residual_add_stays_int8():
         np.testing.assert_array_equal(y, evaluate(m.qgraph, f)["y"])
         ref = evaluate(m.float_graph, f)["y"]
         assert np.abs(y - ref).max() < 0.1 * np.abs(ref).max()
+    f = compile(_residual_model(), target="vta", calibration=cal,
+                quant=QuantConfig(residual="float"))
+    assert [n.op for n in f.qgraph.nodes].count("QAdd") == 0
+    np.testing.assert_array_equal(f.run(cal[0])[0], evaluate(f.qgraph, cal[0])["y"])

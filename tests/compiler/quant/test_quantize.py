@@ -126,3 +126,6 @@ def test_calibration_errors_are_explicit():
     with pytest.raises(CompileError, match="weight quantization must be one of "
                                            r"\['per_tensor', 'per_channel'\], not 'per_row'"):
         QuantConfig(weights="per_row")
+    with pytest.raises(CompileError, match="residual adds must be one of "
+                                           r"\['int8', 'float'\], not 'fp16'"):
+        QuantConfig(residual="fp16")
