@@ -103,23 +103,15 @@ def conv_tile(ow: int, o: int, lanes: int, accumulators: int = 16) -> tuple[int,
 
 def schedule_conv2d_nchw(out: T.Tensor, sch: Schedule | None = None) -> Schedule:
     """Default schedule: output channels in vector lanes, a row segment of ``x_block``
-    pixels unrolled, input channels and the window outside the register tile; rows and
-    channel blocks run in parallel."""
+    pixels unrolled, input channels and the window outside the register tile. Images,
+    channel blocks and blocks of rows run in parallel as one region: each task packs its
+    channel block's weights and pads its rows itself (a little recomputation, no extra
+    parallel regions to wait for)."""
     s = sch or create_schedule(out)
     if out.op.tag == "conv2d_nchw_direct":
         return _schedule_direct(out, s)
     blk = next(t for t in op_inputs(out.op) if getattr(t.op, "tag", "") == "conv2d_nchw_blocked")
-    for t in op_inputs(blk.op):
-        tag = getattr(t.op, "tag", "")
-        if tag == "pad":
-            st = s[t]
-            n_, c_, y_, x_ = st.op.axis
-            st.parallel(st.fuse(n_, c_))
-            st.vectorize(x_)
-        elif tag == "conv_pack_w":
-            st = s[t]
-            st.parallel(st.op.axis[0])
-            st.vectorize(st.op.axis[4])
+    helpers = {getattr(t.op, "tag", ""): t for t in op_inputs(blk.op)}
     ob = int(out.op.attrs["oc_block"])
     ow = out.shape[3]
     # x_block accumulators + a weight vector + a broadcast must fit the register file:
@@ -128,15 +120,27 @@ def schedule_conv2d_nchw(out: T.Tensor, sch: Schedule | None = None) -> Schedule
     divs = [d for d in range(1, min(ow, limit) + 1) if ow % d == 0]
     xb = divs[-1] if divs[-1] >= 4 or ow <= limit else 8
     s[blk].scope = "local"
+    oh = out.shape[2]
+    yb = max(d for d in range(1, -(-oh // 8) + 1) if oh % d == 0)  # about 8 row blocks
     st = s[out]
     n, oc, y, x = st.op.axis
     oco, oci = st.split(oc, factor=ob)
+    yo, yi = st.split(y, factor=yb)
     xo, xi = st.split(x, factor=xb)
-    st.reorder(n, oco, y, xo, oci, xi)
+    st.reorder(n, oco, yo, yi, xo, oci, xi)
     st.unroll(oci)
     st.unroll(xi)
-    st.parallel(st.fuse(st.fuse(n, oco), y))
+    task = st.fuse(st.fuse(n, oco), yo)
+    st.parallel(task)
     s[blk].compute_at(st, xo)
+    if "conv_pack_w" in helpers:
+        pw = s[helpers["conv_pack_w"]]
+        pw.compute_at(st, task)
+        pw.vectorize(pw.op.axis[4])
+    if "pad" in helpers:
+        pd = s[helpers["pad"]]
+        pd.compute_at(st, task)
+        pd.vectorize(pd.op.axis[3])
     lc = s[blk]
     ln, la, ly, lx, lb = lc.op.axis
     rc, ry, rx = lc.op.reduce_axis

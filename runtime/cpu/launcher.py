@@ -169,8 +169,8 @@ spawn.ok:
   store i32 %w.next, ptr @tp.nworkers
   br label %spawn.head
 spawned:
-  ; chunks: about four per thread
-  %n4 = mul i32 %n, 4
+  ; chunks: about eight per thread (balance when a thread is descheduled)
+  %n4 = mul i32 %n, 8
   %g.num = add i32 %extent, %n4
   %g.num1 = sub i32 %g.num, 1
   %grain = sdiv i32 %g.num1, %n4
