@@ -42,15 +42,10 @@ def depthwise_conv2d_nchw(data: T.Tensor, weight: T.Tensor, stride: int | Sequen
 
 
 def schedule_depthwise_conv2d_nchw(out: T.Tensor, sch: Schedule | None = None) -> Schedule:
-    """Padding computed per channel in parallel; each output row accumulated in a vector
-    register tile (local cache) over the kernel window, rows run in parallel."""
+    """Each output row accumulated in a vector register tile (local cache) over the kernel
+    window; rows run in parallel as one region, each padding the input rows it reads."""
     s = sch or create_schedule(out)
-    for t in op_inputs(out.op):
-        if getattr(t.op, "tag", "") == "pad":
-            st = s[t]
-            b, ch, _, x = st.op.axis
-            st.parallel(st.fuse(b, ch))
-            st.vectorize(x)
+    pads = [t for t in op_inputs(out.op) if getattr(t.op, "tag", "") == "pad"]
     vl = lanes(out.dtype)
     ow = out.shape[3]
     local = s.cache_write(out, "local")
@@ -67,4 +62,8 @@ def schedule_depthwise_conv2d_nchw(out: T.Tensor, sch: Schedule | None = None) -
     lry, lrx = lc.op.reduce_axis
     lc.reorder(lb, lch, ly, lry, lrx, lx)
     lc.vectorize(lx)
+    for t in pads:
+        ps = s[t]
+        ps.compute_at(st, fused)
+        ps.vectorize(ps.op.axis[3])
     return s
