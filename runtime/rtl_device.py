@@ -20,6 +20,7 @@ do. ``rtl-fast``
 
 from __future__ import annotations
 
+import abc
 import logging
 import shutil
 import tempfile
@@ -111,7 +112,40 @@ def counters_of(registers: Mapping[str, int]) -> dict[str, int]:
     return {name: int(registers[name]) for name in regmap.COUNTERS if name in registers}
 
 
-class RtlDevice(Device):
+class RtlDeviceBase(Device):
+    """What the rtl and rtl-fast devices share: the program goes into DRAM like the hardware
+    reads it, then ``run_from_dram`` runs it."""
+
+    RUN_OPTIONS = frozenset({"waves", "max_cycles", "timeout_s", "watchdog"})
+
+    def run(self, program: Program, **options: Any) -> RunResult:
+        """Run ``program``. Options: ``waves``, ``max_cycles``, ``timeout_s``, ``watchdog``
+        (cycles without progress before the error state); see each device's run_from_dram."""
+        if program.cfg != self.cfg:
+            raise DeviceError(
+                f"{self.name}: program {program.name!r} must be built for configuration "
+                f"{self.cfg.name!r}, not {program.cfg.name!r}"
+            )
+        raw = program.to_bytes()
+        buf = self.alloc(len(raw))
+        try:
+            self.write_dram(buf.addr, raw)
+            return self.run_from_dram(buf.addr, len(raw) // 16, name=program.name, **options)
+        finally:
+            self.free(buf)
+
+    def check_options(self, options: Mapping[str, Any]) -> None:
+        unknown = sorted(set(options) - self.RUN_OPTIONS)
+        if unknown:
+            raise DeviceError(f"{self.name}: unknown run option(s) {unknown}")
+
+    @abc.abstractmethod
+    def run_from_dram(self, insn_addr: int, insn_count: int, name: str = "program",
+                      **options: Any) -> RunResult:
+        """Run the ``insn_count`` instructions already in DRAM at ``insn_addr``."""
+
+
+class RtlDevice(RtlDeviceBase):
     """The accelerator's RTL under Verilator, driven by the cocotb top-level testbench."""
 
     name = "rtl"
@@ -158,22 +192,6 @@ class RtlDevice(Device):
         return self._dram[addr : addr + nbytes].tobytes()
 
     # ----------------------------------------------------------------- running
-    def run(self, program: Program, **options: Any) -> RunResult:
-        """Run ``program``. Options: ``waves`` ("vcd", "fst" or None), ``max_cycles``,
-        ``timeout_s``, ``watchdog`` (cycles without progress before the error state)."""
-        if program.cfg != self.cfg:
-            raise DeviceError(
-                f"{self.name}: program {program.name!r} must be built for configuration "
-                f"{self.cfg.name!r}, not {program.cfg.name!r}"
-            )
-        raw = program.to_bytes()
-        buf = self.alloc(len(raw))
-        try:
-            self.write_dram(buf.addr, raw)
-            return self.run_from_dram(buf.addr, len(raw) // 16, name=program.name, **options)
-        finally:
-            self.free(buf)
-
     def run_from_dram(self, insn_addr: int, insn_count: int, name: str = "program",
                       **options: Any) -> RunResult:
         """Run the ``insn_count`` instructions already in DRAM at ``insn_addr``."""
@@ -181,9 +199,7 @@ class RtlDevice(Device):
         from tessera.sim.rtl_runner import run_job
         from tessera.sim.verilator import build_cocotb
 
-        unknown = sorted(set(options) - {"waves", "max_cycles", "timeout_s", "watchdog"})
-        if unknown:
-            raise DeviceError(f"{self.name}: unknown run option(s) {unknown}")
+        self.check_options(options)
         waves = options.get("waves")
         max_cycles = int(options.get("max_cycles", self.max_cycles))
         timeout_s = float(options.get("timeout_s", self.timeout_s))

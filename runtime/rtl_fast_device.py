@@ -24,15 +24,14 @@ from tessera.hw import regmap
 from tessera.hw.config import HwConfig
 from tessera.runtime.device import (
     DEFAULT_DRAM_BYTES,
-    Device,
     DeviceError,
-    Program,
     RunResult,
     register_device,
 )
 from tessera.runtime.rtl_device import (
     DEFAULT_MAX_CYCLES,
     DEFAULT_TIMEOUT_S,
+    RtlDeviceBase,
     accelerator_design,
     check_outcome,
     counters_of,
@@ -71,7 +70,7 @@ def _load(path: Path) -> ctypes.CDLL:
     return _LIBS[path]
 
 
-class RtlFastDevice(Device):
+class RtlFastDevice(RtlDeviceBase):
     """The accelerator's RTL in a native Verilator harness (C++ DRAM model and cycle loop)."""
 
     name = "rtl-fast"
@@ -159,28 +158,10 @@ class RtlFastDevice(Device):
         return out.raw[:nbytes]
 
     # ----------------------------------------------------------------- running
-    def run(self, program: Program, **options: Any) -> RunResult:
-        """Run ``program``. Options: ``max_cycles``, ``timeout_s``, ``watchdog``; ``waves`` is
-        accepted only when it matches the device's (tracing is chosen at construction)."""
-        if program.cfg != self.cfg:
-            raise DeviceError(
-                f"{self.name}: program {program.name!r} must be built for configuration "
-                f"{self.cfg.name!r}, not {program.cfg.name!r}"
-            )
-        raw = program.to_bytes()
-        buf = self.alloc(len(raw))
-        try:
-            self.write_dram(buf.addr, raw)
-            return self.run_from_dram(buf.addr, len(raw) // 16, name=program.name, **options)
-        finally:
-            self.free(buf)
-
     def run_from_dram(self, insn_addr: int, insn_count: int, name: str = "program",
                       **options: Any) -> RunResult:
         """Run the ``insn_count`` instructions already in DRAM at ``insn_addr``."""
-        unknown = sorted(set(options) - {"waves", "max_cycles", "timeout_s", "watchdog"})
-        if unknown:
-            raise DeviceError(f"{self.name}: unknown run option(s) {unknown}")
+        self.check_options(options)
         if options.get("waves", self.waves) != self.waves:
             raise DeviceError(
                 f"{self.name}: waves must be chosen when the device is created "
