@@ -230,15 +230,13 @@ class MemInsn(Insn):
 
 
 @dataclass(frozen=True)
-class GemmInsn(Insn):
-    """acc[dst] += inp[src] x wgt[wgt]^T over a two-level loop of a micro-op range.
+class LoopInsn(Insn):
+    """The two-level loop over a micro-op range that GEMM and ALU share.
 
     For ``o`` in ``iter_out``, ``i`` in ``iter_in``, ``u`` in ``[uop_bgn, uop_end)``:
-    ``dst = uop.dst + o*dst_factor_out + i*dst_factor_in`` (likewise src, wgt). With ``reset``
-    the accumulator entry is zeroed instead.
+    ``dst = uop.dst + o*dst_factor_out + i*dst_factor_in`` (likewise src).
     """
 
-    OPCODE: ClassVar[Opcode] = Opcode.GEMM
     reset: bool = False
     uop_bgn: int = 0
     uop_end: int = 1
@@ -248,24 +246,25 @@ class GemmInsn(Insn):
     dst_factor_in: int = 0
     src_factor_out: int = 0
     src_factor_in: int = 0
+
+
+@dataclass(frozen=True)
+class GemmInsn(LoopInsn):
+    """acc[dst] += inp[src] x wgt[wgt]^T over the loop (weights indexed like dst and src).
+
+    With ``reset`` the accumulator entry is zeroed instead.
+    """
+
+    OPCODE: ClassVar[Opcode] = Opcode.GEMM
     wgt_factor_out: int = 0
     wgt_factor_in: int = 0
 
 
 @dataclass(frozen=True)
-class AluInsn(Insn):
-    """acc[dst] = op(acc[dst], imm if use_imm else acc[src]) over the same loop as GEMM."""
+class AluInsn(LoopInsn):
+    """acc[dst] = op(acc[dst], imm if use_imm else acc[src]) over the loop."""
 
     OPCODE: ClassVar[Opcode] = Opcode.ALU
-    reset: bool = False
-    uop_bgn: int = 0
-    uop_end: int = 1
-    iter_out: int = 1
-    iter_in: int = 1
-    dst_factor_out: int = 0
-    dst_factor_in: int = 0
-    src_factor_out: int = 0
-    src_factor_in: int = 0
     alu_op: AluOp = AluOp.ADD
     use_imm: bool = False
     imm: int = 0
