@@ -1,6 +1,8 @@
 """CPU kernel strategies of the llvm target: the tensor compiler's operator library
-(``tessera.compiler.ops``) compiles the master node of a fused group (Conv2D, Gemm/MatMul);
-the group's other nodes (bias, activation, residual add) stay numpy epilogues.
+(``tessera.compiler.ops``) compiles the master node of a fused group -- Conv2D, Gemm/MatMul,
+pooling, unary and broadcast binary elementwise ops, Softmax, LayerNormalization, Transpose,
+constant Pad, Concat; the group's other nodes (bias, activation, residual add) stay numpy
+epilogues (the conv schedules take no fused epilogue). Flatten/Reshape stay numpy: views.
 
 Which kernel runs is *measured* at build time (``mode="auto"``): the compiled kernel and the
 numpy reference run on random inputs of the node's shapes and the faster one is kept, so a
@@ -10,7 +12,6 @@ default schedule that loses to BLAS (small spatial sizes, 1x1 convs) does not sl
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
 from collections.abc import Callable
@@ -19,6 +20,8 @@ from typing import Any
 import numpy as np
 
 from tessera.compiler.errors import TesseraError
+from tessera.compiler.graph.cpu_op_kernels import OP_BUILDERS
+from tessera.compiler.graph.cpu_op_kernels import kernel_symbol as _symbol
 from tessera.compiler.graph.ir import FusedGroup, Graph, Node
 from tessera.compiler.graph.strategy import CompiledStep
 from tessera.runtime.reference import run_kernel
@@ -27,11 +30,6 @@ log = logging.getLogger(__name__)
 
 MODES = ("auto", "compiled", "numpy")
 Builder = Callable[[Node, Graph], "tuple[Any, list[str], dict[str, Any]] | None"]
-
-
-def _symbol(node: Node, graph: Graph) -> str:
-    key = repr((node.op, node.attrs, [graph.types[i] for i in node.inputs]))
-    return f"{node.op.lower()}_{hashlib.sha256(key.encode()).hexdigest()[:12]}"
 
 
 def _conv2d(node: Node, graph: Graph) -> tuple[Any, list[str], dict[str, Any]] | None:
@@ -104,6 +102,7 @@ def _dense(node: Node, graph: Graph) -> tuple[Any, list[str], dict[str, Any]] | 
 
 BUILDERS: dict[str, Builder] = {
     "Conv": _conv2d, "ConvNCHWc": _conv2d_nchwc, "Gemm": _dense, "MatMul": _dense,
+    **OP_BUILDERS,
 }
 
 
@@ -117,14 +116,16 @@ def _median_ms(fn: Callable[[], Any], repeat: int = 3) -> float:
     return float(np.median(times)) * 1e3
 
 
-def _compiled_is_faster(node: Node, graph: Graph, kernel: Any) -> bool:
+def _compiled_is_faster(node: Node, graph: Graph, kernel: Any, kernel_args: list[str]) -> bool:
     rng = np.random.default_rng(0)
-    args = [graph.constants[i] if i in graph.constants else
-            rng.standard_normal(graph.types[i].shape).astype(graph.types[i].dtype)
-            for i in node.inputs]
+    values = {i: graph.constants[i] if i in graph.constants else
+              rng.standard_normal(graph.types[i].shape).astype(graph.types[i].dtype)
+              for i in node.inputs if i}
+    args = [values.get(i) for i in node.inputs]
     spec = kernel.params[-1]
     out = np.empty(spec.shape, spec.dtype)
-    t_compiled = _median_ms(lambda: kernel(*[np.ascontiguousarray(a) for a in args[:2]], out))
+    ins = [np.ascontiguousarray(values[a]) for a in kernel_args]
+    t_compiled = _median_ms(lambda: kernel(*ins, out))
     t_numpy = _median_ms(lambda: run_kernel(node.op, args, node.attr_dict))
     log.debug("%s: compiled %.3f ms, numpy %.3f ms", node.name, t_compiled, t_numpy)
     return t_compiled < t_numpy
@@ -146,7 +147,7 @@ def make_builder(mode: str) -> Callable[[FusedGroup, Graph, str], CompiledStep |
         if made is None:
             return None
         kernel, args, extra = made
-        if mode == "auto" and not _compiled_is_faster(node, graph, kernel):
+        if mode == "auto" and not _compiled_is_faster(node, graph, kernel, args):
             return None
         member = f"{kernel.entry}.ll"
         spec = {"symbol": kernel.entry, "code": member, "args": args,

@@ -235,14 +235,15 @@ def _conv_model() -> onnx.ModelProto:
 
 @pytest.mark.parametrize("layout", ["NCHW", "NCHWc"])
 def test_compiled_kernels_match_and_survive_save_load(layout: str, tmp_path) -> None:
-    """With kernels='compiled' the convs and the dense layer run as tensor-compiler code
-    (reported as 'llvm'), match onnxruntime, and run again from the saved artifact."""
+    """With kernels='compiled' the convs, the global pool and the dense layer run as
+    tensor-compiler code (reported as 'llvm'), match onnxruntime, and run again from the saved
+    artifact."""
     model = _conv_model()
     x = np.random.default_rng(6).standard_normal((1, 16, 12, 12)).astype(np.float32)
     m = compile(model, kernels="compiled", layout=layout, after_pass=lambda _, g: verify(g))
     by = m.info()["ops_by_strategy"]
     conv = "ConvNCHWc" if layout == "NCHWc" else "Conv"
-    assert by["llvm"] == {conv: 2, "Gemm": 1}
+    assert by["llvm"] == {conv: 2, "GlobalAveragePool": 1, "Gemm": 1}
     assert "Conv" not in by["numpy"] and "Relu" in by["numpy"]
     (got,) = m.run({"x": x})
     np.testing.assert_allclose(got, ort_run(model, {"x": x})[0], rtol=1e-4, atol=1e-5)
