@@ -5,7 +5,9 @@
 ``direct`` (``ob`` output channels unrolled by ``xb`` pixels in vector lanes).
 ``rorder``: the reduction loops around the register tile, channels outside or inside the
 kernel window; ``urx``: unroll the window's column loop; ``par``: parallel over the fused
-(batch, channel block, row) loops or over (batch, channel block) with rows serial.
+(batch, channel block, row block) loops or over (batch, channel block) with rows serial;
+``yblocks``: about how many row blocks; ``helpers`` (cache placement of the weight packing
+and the padding): computed by each parallel task for itself, or ahead in their own loops.
 The default point is ``ops.schedule_conv2d_nchw``'s.
 """
 
@@ -34,8 +36,14 @@ def out_size(args: tuple[Any, ...]) -> tuple[int, int]:
 
 def _default_xb(ow: int) -> int:
     """``ops.schedule_conv2d_nchw``'s pixel block of the blocked variant."""
-    divs = [d for d in range(1, min(ow, 14) + 1) if ow % d == 0]
-    return divs[-1] if divs[-1] >= 4 or ow <= 14 else 8
+    limit = 14 if host_target().vector_bits >= 512 else 12
+    divs = [d for d in range(1, min(ow, limit) + 1) if ow % d == 0]
+    return divs[-1] if divs[-1] >= 4 or ow <= limit else 8
+
+
+def _row_block(oh: int, blocks: int) -> int:
+    """Rows per block for about ``blocks`` blocks (a divisor of the output height)."""
+    return max(d for d in range(1, -(-oh // blocks) + 1) if oh % d == 0)
 
 
 class Conv2dTemplate(Template):
@@ -61,6 +69,9 @@ class Conv2dTemplate(Template):
                 regs = ob * -(-xb // lanes)
             if regs > 28:
                 return f"the register tile must fit in 28 vector registers, not {regs}"
+            if cfg["variant"] == "direct" and (cfg["helpers"] != "ahead" or cfg["yblocks"] != 1):
+                return (f"the direct variant must have helpers 'ahead' and yblocks 1, not "
+                        f"{cfg['helpers']!r} and {cfg['yblocks']}")
             return None
 
         return ConfigSpace([
@@ -70,12 +81,15 @@ class Conv2dTemplate(Template):
             Knob("rorder", ("c,y,x", "y,x,c")),
             Knob("urx", (False, True)),
             Knob("par", ("n,o,y", "n,o")),
+            Knob("yblocks", (1, 4, 8, 16)),
+            Knob("helpers", ("in_task", "ahead")),
         ], check)
 
     def default(self, args: tuple[Any, ...]) -> dict[str, Any]:
         _, ow = out_size(args)
         return {"variant": "blocked", "ob": host_target().vector_lanes(32),
-                "xb": _default_xb(ow), "rorder": "c,y,x", "urx": False, "par": "n,o,y"}
+                "xb": _default_xb(ow), "rorder": "c,y,x", "urx": False, "par": "n,o,y",
+                "yblocks": 8, "helpers": "in_task"}
 
     def flops(self, args: tuple[Any, ...]) -> float:
         n, c, _, _, o, kh, kw, _, _, _ = args
@@ -103,32 +117,44 @@ class Conv2dTemplate(Template):
             s[acc].scope = "local"
         else:
             acc = s.cache_write(out, "local")
-        for t in op_inputs(acc.op if blocked else out.op):
-            tag = getattr(t.op, "tag", "")
-            if tag == "pad":
-                ps = s[t]
+        helpers = {getattr(t.op, "tag", ""): t for t in op_inputs(acc.op if blocked else out.op)}
+        in_task = cfg["helpers"] == "in_task"
+        if not in_task:
+            if "pad" in helpers:
+                ps = s[helpers["pad"]]
                 n_, c_, _, x_ = ps.op.axis
                 ps.parallel(ps.fuse(n_, c_))
                 ps.vectorize(x_)
-            elif tag == "conv_pack_w":
-                ps = s[t]
+            if "conv_pack_w" in helpers:
+                ps = s[helpers["conv_pack_w"]]
                 ps.parallel(ps.op.axis[0])
                 ps.vectorize(ps.op.axis[4])
         st = s[out]
         nn, oc, y, x = st.op.axis
         oco, oci = st.split(oc, factor=int(cfg["ob"]))
+        yo, yi = st.split(y, factor=_row_block(out.shape[2], int(cfg["yblocks"])))
         xo, xi = st.split(x, factor=int(cfg["xb"]))
-        st.reorder(nn, oco, y, xo, oci, xi)
+        st.reorder(nn, oco, yo, yi, xo, oci, xi)
         st.unroll(oci)
         if blocked:
             st.unroll(xi)
         else:
             st.vectorize(xi)
         if cfg["par"] == "n,o,y":
-            st.parallel(st.fuse(st.fuse(nn, oco), y))
+            task = st.fuse(st.fuse(nn, oco), yo)
         else:
-            st.parallel(st.fuse(nn, oco))
+            task = st.fuse(nn, oco)
+        st.parallel(task)
         s[acc].compute_at(st, xo)
+        if in_task:  # after the accumulator is attached, so the task reads them
+            if "conv_pack_w" in helpers:
+                ps = s[helpers["conv_pack_w"]]
+                ps.compute_at(st, task)
+                ps.vectorize(ps.op.axis[4])
+            if "pad" in helpers:
+                ps = s[helpers["pad"]]
+                ps.compute_at(st, task)
+                ps.vectorize(ps.op.axis[3])
         lc = s[acc]
         if blocked:
             ln, la, ly, lx, lb = lc.op.axis
