@@ -162,7 +162,8 @@ def test_model_without_accelerator_ops_compiles_to_cpu_alone_with_a_note():
     m = compile(model, target="vta")
     assert m.notes == ["no operator of no_accel is supported by the accelerator (int8 conv2d "
                        "or dense with constant weights): it compiles to the CPU alone"]
-    assert set(m.module.strategies) == {"numpy"} and m.qgraph is None
+    # CPU alone: compiled (llvm) or numpy kernels, nothing on the accelerator.
+    assert set(m.module.strategies) <= {"llvm", "numpy"} and m.qgraph is None
     x = np.linspace(-2, 2, 10, dtype=np.float32).reshape(2, 5)
     e = np.exp(np.tanh(x))
     np.testing.assert_allclose(m.run({"x": x})[0], e / e.sum(1, keepdims=True), rtol=1e-6)
