@@ -39,24 +39,13 @@ from tessera.compiler.vta import (
     build_qdense,
     default_schedule,
 )
+from tessera.compiler.vta.workload import RESNET18_CONV
 from tessera.hw import HwConfig, layout
 from tessera.runtime.reference import qnn
 
 log = logging.getLogger("bench_vta_layers")
 
-RESNET18 = {
-    "C2": Conv2dWorkload(1, 56, 56, 64, 64, 3, 3, 1, 1, 1, 1),
-    "C3": Conv2dWorkload(1, 56, 56, 64, 128, 3, 3, 1, 1, 2, 2),
-    "C4": Conv2dWorkload(1, 56, 56, 64, 128, 1, 1, 0, 0, 2, 2),
-    "C5": Conv2dWorkload(1, 28, 28, 128, 128, 3, 3, 1, 1, 1, 1),
-    "C6": Conv2dWorkload(1, 28, 28, 128, 256, 3, 3, 1, 1, 2, 2),
-    "C7": Conv2dWorkload(1, 28, 28, 128, 256, 1, 1, 0, 0, 2, 2),
-    "C8": Conv2dWorkload(1, 14, 14, 256, 256, 3, 3, 1, 1, 1, 1),
-    "C9": Conv2dWorkload(1, 14, 14, 256, 512, 3, 3, 1, 1, 2, 2),
-    "C10": Conv2dWorkload(1, 14, 14, 256, 512, 1, 1, 0, 0, 2, 2),
-    "C11": Conv2dWorkload(1, 7, 7, 512, 512, 3, 3, 1, 1, 1, 1),
-    "FC": DenseWorkload(1, 512, 1000),
-}
+RESNET18 = {**RESNET18_CONV, "FC": DenseWorkload(1, 512, 1000)}
 CONV_LAYERS = [f"C{i}" for i in range(2, 12)]
 ANCHOR = {"util_off": 0.70, "util_on": 0.88}
 

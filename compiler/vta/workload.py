@@ -170,3 +170,19 @@ def dense_problem(wkl: DenseWorkload, cfg: HwConfig, name: str) -> Problem:
         "dense", name, _ceil(wkl.m, cfg.batch), _ceil(wkl.k, cfg.block_in),
         _ceil(wkl.n, cfg.block_out), 1, 1, 1, 1, 1, 1, 0, 0, 1, 1, wkl.macs,
     )
+
+
+# VTA's ResNet-18 convolution test set (C2..C11): batch, H, W, Cin, Cout, KH, KW, pad_h,
+# pad_w, stride_h, stride_w -- the layers the published utilization figures are about.
+RESNET18_CONV: dict[str, Conv2dWorkload] = {
+    "C2": Conv2dWorkload(1, 56, 56, 64, 64, 3, 3, 1, 1, 1, 1),
+    "C3": Conv2dWorkload(1, 56, 56, 64, 128, 3, 3, 1, 1, 2, 2),
+    "C4": Conv2dWorkload(1, 56, 56, 64, 128, 1, 1, 0, 0, 2, 2),
+    "C5": Conv2dWorkload(1, 28, 28, 128, 128, 3, 3, 1, 1, 1, 1),
+    "C6": Conv2dWorkload(1, 28, 28, 128, 256, 3, 3, 1, 1, 2, 2),
+    "C7": Conv2dWorkload(1, 28, 28, 128, 256, 1, 1, 0, 0, 2, 2),
+    "C8": Conv2dWorkload(1, 14, 14, 256, 256, 3, 3, 1, 1, 1, 1),
+    "C9": Conv2dWorkload(1, 14, 14, 256, 512, 3, 3, 1, 1, 2, 2),
+    "C10": Conv2dWorkload(1, 14, 14, 256, 512, 1, 1, 0, 0, 2, 2),
+    "C11": Conv2dWorkload(1, 7, 7, 512, 512, 3, 3, 1, 1, 1, 1),
+}

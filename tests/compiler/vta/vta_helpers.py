@@ -8,23 +8,12 @@ import numpy as np
 
 import tessera.runtime as rt
 from tessera.compiler.vta import Conv2dWorkload, DenseWorkload, build_qconv2d, build_qdense
+from tessera.compiler.vta.workload import RESNET18_CONV
 from tessera.hw import HwConfig, layout
 from tessera.runtime.accel import AccelKernel
 from tessera.runtime.reference import qnn
 
-# VTA's ResNet-18 test set: batch, H, W, Cin, Cout, KH, KW, pad_h, pad_w, stride_h, stride_w.
-RESNET18 = {
-    "C2": Conv2dWorkload(1, 56, 56, 64, 64, 3, 3, 1, 1, 1, 1),
-    "C3": Conv2dWorkload(1, 56, 56, 64, 128, 3, 3, 1, 1, 2, 2),
-    "C4": Conv2dWorkload(1, 56, 56, 64, 128, 1, 1, 0, 0, 2, 2),
-    "C5": Conv2dWorkload(1, 28, 28, 128, 128, 3, 3, 1, 1, 1, 1),
-    "C6": Conv2dWorkload(1, 28, 28, 128, 256, 3, 3, 1, 1, 2, 2),
-    "C7": Conv2dWorkload(1, 28, 28, 128, 256, 1, 1, 0, 0, 2, 2),
-    "C8": Conv2dWorkload(1, 14, 14, 256, 256, 3, 3, 1, 1, 1, 1),
-    "C9": Conv2dWorkload(1, 14, 14, 256, 512, 3, 3, 1, 1, 2, 2),
-    "C10": Conv2dWorkload(1, 14, 14, 256, 512, 1, 1, 0, 0, 2, 2),
-    "C11": Conv2dWorkload(1, 7, 7, 512, 512, 3, 3, 1, 1, 1, 1),
-}
+RESNET18 = RESNET18_CONV
 
 
 def conv_case(wkl: Conv2dWorkload, seed: int, bias: bool = True
