@@ -31,6 +31,8 @@ from typing import Any
 
 import numpy as np
 
+from tessera.runtime.cpu.target import cpuinfo_flags
+
 HERE = Path(__file__).resolve().parent
 TSIM_RESNET18_S = 228.0
 BAR_S = 20.0
@@ -38,15 +40,7 @@ log = logging.getLogger("bench_e2e")
 
 
 def machine() -> dict[str, Any]:
-    flags: list[str] = []
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("flags"):
-                flags = sorted(set(line.split(":", 1)[1].split()) & {
-                    "avx", "avx2", "avx512f", "fma", "sse4_2", "neon"})
-                break
-    except OSError:
-        pass
+    flags = sorted(cpuinfo_flags() & {"avx", "avx2", "avx512f", "fma", "sse4_2", "neon"})
     import llvmlite
     import onnx
 

@@ -31,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from build_resnet18 import build_resnet18  # noqa: E402
 
 from tessera.compiler import compile  # noqa: E402
+from tessera.runtime.cpu.target import cpuinfo_flags
 
 log = logging.getLogger("bench_models")
 LIGHT = Path(os.path.dirname(onnx.__file__)) / "backend" / "test" / "data" / "light"
@@ -98,15 +99,8 @@ def bench(name: str, threads: int, repeat: int) -> dict[str, Any]:
 
 
 def machine() -> dict[str, Any]:
-    flags: list[str] = []
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("flags"):
-                wanted = ("avx", "avx2", "avx512f", "fma", "sse4_2", "neon")
-                flags = sorted(f for f in line.split(":", 1)[1].split() if f in wanted)
-                break
-    except OSError:
-        pass
+    wanted = ("avx", "avx2", "avx512f", "fma", "sse4_2", "neon")
+    flags = sorted(f for f in cpuinfo_flags() if f in wanted)
     return {"platform": platform.platform(), "machine": platform.machine(),
             "processor": platform.processor(), "cpus": os.cpu_count(), "cpu_flags": flags,
             "load_average": list(os.getloadavg()),

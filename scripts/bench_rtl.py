@@ -37,6 +37,7 @@ import numpy as np
 
 from tessera.hw import isa as I
 from tessera.hw.config import HwConfig
+from tessera.runtime.cpu.target import cpuinfo_flags
 from tessera.runtime.device import Device, Program
 from tessera.sim.fsim import FSim
 
@@ -148,15 +149,7 @@ def _cpu() -> float:
 
 
 def machine() -> dict[str, object]:
-    flags: list[str] = []
-    try:
-        with open("/proc/cpuinfo") as cpuinfo:
-            for line in cpuinfo:
-                if line.startswith("flags"):
-                    flags = line.split(":", 1)[1].split()
-                    break
-    except OSError:
-        pass
+    flags = cpuinfo_flags()
     keep = ("avx", "avx2", "avx512f", "avx512bw", "avx512_vnni", "fma", "sse4_2", "bmi2")
     return {"platform": platform.platform(), "machine": platform.machine(),
             "cpus": os.cpu_count(), "load_average": os.getloadavg(),

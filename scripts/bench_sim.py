@@ -23,6 +23,7 @@ import numpy as np
 
 from tessera.hw import HwConfig
 from tessera.hw import layout as L
+from tessera.runtime.cpu.target import cpuinfo_flags
 from tessera.sim.fsim import FSim
 from tessera.sim.fsim.gemm_program import blocked_gemm, reference
 
@@ -30,15 +31,7 @@ log = logging.getLogger("bench_sim")
 
 
 def machine() -> dict[str, object]:
-    flags: list[str] = []
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("flags"):
-                    flags = line.split(":", 1)[1].split()
-                    break
-    except OSError:
-        pass
+    flags = cpuinfo_flags()
     simd = [f for f in flags if f.startswith(("avx", "sse4", "fma", "neon", "sve"))]
     import os
 

@@ -41,6 +41,7 @@ from tessera.compiler.vta import (
 )
 from tessera.compiler.vta.workload import RESNET18_CONV
 from tessera.hw import HwConfig, layout
+from tessera.runtime.cpu.target import cpuinfo_flags
 from tessera.runtime.reference import qnn
 
 log = logging.getLogger("bench_vta_layers")
@@ -51,15 +52,7 @@ ANCHOR = {"util_off": 0.70, "util_on": 0.88}
 
 
 def machine() -> dict[str, Any]:
-    flags: list[str] = []
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("flags"):
-                    flags = line.split(":", 1)[1].split()
-                    break
-    except OSError:
-        pass
+    flags = cpuinfo_flags()
     simd = [f for f in flags if f.startswith(("avx", "sse", "fma", "neon"))]
     return {"platform": platform.platform(), "processor": platform.processor(),
             "cpu_count": os.cpu_count(), "cpu_flags": sorted(simd)}

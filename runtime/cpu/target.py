@@ -51,3 +51,17 @@ def host_target() -> HostTarget:
     init_llvm()
     return HostTarget(llvm.get_process_triple(), llvm.get_host_cpu_name(),
                       llvm.get_host_cpu_features().flatten())
+
+
+@functools.cache
+def cpuinfo_flags() -> frozenset[str]:
+    """The kernel's CPU flag names (``/proc/cpuinfo``, e.g. ``avx512f``, ``sse4_2``) for
+    benchmark records; empty where the file does not exist."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    return frozenset(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return frozenset()
