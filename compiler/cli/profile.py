@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 from rich.console import Console
 
+from tessera.compiler.cli.run import read_npy_arg
 from tessera.compiler.errors import CompileError
 
 log = logging.getLogger(__name__)
@@ -42,13 +43,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _npy(spec: str, what: str) -> tuple[str, np.ndarray]:
-    name, sep, path = spec.partition("=")
-    if not sep or not name or not path:
-        raise CompileError(f"{what} must look like NAME=FILE.npy, not {spec!r}")
-    try:
-        return name, np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as err:
-        raise CompileError(f"{what} {name}: cannot read {path} as .npy ({err})") from None
+    return read_npy_arg(spec, what, CompileError)
 
 
 def _random_feeds(inputs: list[dict[str, Any]], seed: int) -> dict[str, np.ndarray]:

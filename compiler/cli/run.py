@@ -23,19 +23,22 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _read_input(spec: str) -> tuple[str, np.ndarray]:
+def read_npy_arg(
+    spec: str, what: str = "--input", error: type[Exception] = ArtifactError
+) -> tuple[str, np.ndarray]:
+    """A ``NAME=FILE.npy`` command-line argument -> (name, array); ``error`` names ``what``."""
     name, sep, path = spec.partition("=")
     if not sep or not name or not path:
-        raise ArtifactError(f"--input must look like NAME=FILE.npy, not {spec!r}")
+        raise error(f"{what} must look like NAME=FILE.npy, not {spec!r}")
     try:
         return name, np.load(path, allow_pickle=False)
     except (OSError, ValueError) as err:
-        raise ArtifactError(f"--input {name}: cannot read {path} as .npy ({err})") from None
+        raise error(f"{what} {name}: cannot read {path} as .npy ({err})") from None
 
 
 def run(args: argparse.Namespace) -> int:
     module = load(args.artifact, device=args.device)
-    feeds = dict(_read_input(s) for s in args.input)
+    feeds = dict(read_npy_arg(s) for s in args.input)
     outs = module.run(feeds)
     out_dir = Path(args.output_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
