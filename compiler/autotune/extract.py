@@ -53,6 +53,29 @@ def _matmul_args(node: Any, types: Mapping[str, Any]) -> tuple[Any, ...] | None:
     return (m, n, k, x.dtype)
 
 
+def task_of_group(group: Any, graph: Any, target: str = "llvm", hw_config: str = "default",
+                  device: str = "fsim") -> Task | None:
+    """The tuning task of one fused group, or ``None`` when the group is not tunable.
+
+    The one place that names a group's workload: ``extract_tasks`` (what the tuner tunes)
+    and the llvm strategy builders (what ``compile`` builds, with the best recorded schedule
+    when a tuning database is in scope) both call it, so their keys always agree."""
+    node = next(n for n in graph.nodes if n.name == group.master)
+    args: tuple[Any, ...] | None = None
+    template = ""
+    if node.op == "Conv":
+        template, args = "conv2d_nchw", _conv_args(node, graph.types)
+    elif node.op in ("MatMul", "Gemm"):
+        template, args = "matmul", _matmul_args(node, graph.types)
+    if args is None:
+        return None
+    if target == "vta":
+        if template != "conv2d_nchw":
+            return None
+        template, args = "vta_conv2d", (*args[:9], hw_config, device)
+    return Task(template, tuple(args), target)
+
+
 def extract_tasks(model: str | Path | bytes | Any, target: str = "llvm",
                   input_shapes: Mapping[str, Sequence[int]] | None = None,
                   hw_config: str = "default", device: str = "fsim") -> list[WeightedTask]:
@@ -65,24 +88,12 @@ def extract_tasks(model: str | Path | bytes | Any, target: str = "llvm",
 
     check_target(target)
     graph = optimize(import_onnx(model, input_shapes), PIPELINE)
-    by_name = {n.name: n for n in graph.nodes}
     counts: Counter[Task] = Counter()
     groups: dict[Task, list[str]] = {}
     for group in steps_of(graph):
-        node = by_name[group.master]
-        args: tuple[Any, ...] | None = None
-        template = ""
-        if node.op == "Conv":
-            template, args = "conv2d_nchw", _conv_args(node, graph.types)
-        elif node.op in ("MatMul", "Gemm"):
-            template, args = "matmul", _matmul_args(node, graph.types)
-        if args is None:
+        task = task_of_group(group, graph, target, hw_config, device)
+        if task is None:
             continue
-        if target == "vta":
-            if template != "conv2d_nchw":
-                continue
-            template, args = "vta_conv2d", (*args[:9], hw_config, device)
-        task = Task(template, tuple(args), target)
         counts[task] += 1
         groups.setdefault(task, []).append(group.name)
     out = [WeightedTask(t, counts[t], tuple(groups[t])) for t in groups]
