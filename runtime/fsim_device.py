@@ -35,8 +35,9 @@ OPTIONS = ("timeline",)
 
 
 class FSimRunError(DeviceError):
-    """fsim stopped the program: ``code`` (``regmap.ErrorCode``: ILLEGAL_INSN, OUT_OF_RANGE or
-    WATCHDOG for a deadlock) and ``pc`` (the failing instruction, where one is to blame) say
+    """fsim stopped the program: ``code`` (``regmap.ErrorCode``: ILLEGAL_INSN, OUT_OF_RANGE,
+    BUS_ERROR for a DMA window past the end of DRAM, as the RTL's bus answers, or WATCHDOG for
+    a deadlock) and ``pc`` (the failing instruction, where one is to blame) say
     what and where, as ``RtlRunError`` does for the RTL."""
 
     def __init__(self, message: str, code: ErrorCode, pc: int | None) -> None:

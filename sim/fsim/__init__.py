@@ -11,11 +11,17 @@ The normative semantics are the docstrings of ``dma`` (LOAD/STORE), ``loops``, `
 ``run_on_fsim`` is their scoreboard); ``gemm_program`` builds blocked GEMM programs.
 """
 
-from tessera.sim.fsim.errors import DeadlockError, IllegalInsnError, OutOfRangeError, SimError
+from tessera.sim.fsim.errors import (
+    DeadlockError,
+    DramBusError,
+    IllegalInsnError,
+    OutOfRangeError,
+    SimError,
+)
 from tessera.sim.fsim.fsim import FSim, SimResult, decode_program
 from tessera.sim.fsim.state import FSimState
 
 __all__ = [
     "FSim", "FSimState", "SimResult", "decode_program",
-    "SimError", "DeadlockError", "IllegalInsnError", "OutOfRangeError",
+    "SimError", "DeadlockError", "DramBusError", "IllegalInsnError", "OutOfRangeError",
 ]

@@ -29,7 +29,7 @@ import numpy as np
 
 from tessera.hw import isa as I
 from tessera.sim.fsim.describe import where
-from tessera.sim.fsim.errors import OutOfRangeError
+from tessera.sim.fsim.errors import DramBusError, OutOfRangeError
 from tessera.sim.fsim.state import FSimState, entry_dtype, entry_shape
 
 KIND_OF = {
@@ -46,7 +46,7 @@ def _dram_rows(state: FSimState, pc: int, insn: I.MemInsn, kind: str) -> np.ndar
     entries = len(state.dram) // state.cfg.entry_bytes(kind)
     last = insn.dram_base + (insn.y_size - 1) * insn.x_stride + insn.x_size
     if last > entries:
-        raise OutOfRangeError(
+        raise DramBusError(
             f"{where(pc, insn)}: dram_base window end (dram_base + (y_size-1)*x_stride + "
             f"x_size) must be <= {entries} {kind} entries of DRAM, not {last}",
             pc,

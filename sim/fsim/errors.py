@@ -34,6 +34,14 @@ class OutOfRangeError(SimError):
     code = ErrorCode.OUT_OF_RANGE
 
 
+class DramBusError(OutOfRangeError):
+    """A DMA window past the end of DRAM. The RTL's AXI master gets an error response from the
+    memory for it and stops with BUS_ERROR, so fsim reports the same code; it stays an
+    ``OutOfRangeError`` for callers that catch every range fault."""
+
+    code = ErrorCode.BUS_ERROR
+
+
 class DeadlockError(SimError):
     """No unit can make progress and the program has not finished."""
 

@@ -7,7 +7,8 @@ import pytest
 from fsim_helpers import SMALL, get, put, rand_i8, run
 
 from tessera.hw import isa as I
-from tessera.sim.fsim import FSim, IllegalInsnError, OutOfRangeError
+from tessera.hw.regmap import ErrorCode
+from tessera.sim.fsim import DramBusError, FSim, IllegalInsnError, OutOfRangeError
 
 INP, WGT, ACC, OUT, UOP = (I.MemType.INP, I.MemType.WGT, I.MemType.ACC, I.MemType.OUT,
                            I.MemType.UOP)
@@ -118,6 +119,10 @@ def test_out_of_range_names_instruction_and_field(insn: I.MemInsn, message: str)
         run(sim, [insn])
     assert str(err.value) == message
     assert err.value.pc == 0
+    # a window past DRAM is the bus's fault on the RTL (AXI error response): same code here
+    want = ErrorCode.BUS_ERROR if "of DRAM" in message else ErrorCode.OUT_OF_RANGE
+    assert err.value.code == want
+    assert isinstance(err.value, DramBusError) == (want == ErrorCode.BUS_ERROR)
 
 
 @pytest.mark.parametrize(
