@@ -43,7 +43,13 @@ class Schedule:
         return self._stage_of.get(op)
 
     def reads(self, consumer: Stage, producer: Stage) -> bool:
-        return any(self.stage_of(t.op) is producer for t in self.inputs_of(consumer))
+        """Whether ``consumer`` reads ``producer``, directly or through inlined stages."""
+        for t in self.inputs_of(consumer):
+            st = self.stage_of(t.op)
+            if st is producer or (st is not None and st.attach_type == "inline"
+                                  and self.reads(st, producer)):
+                return True
+        return False
 
     def reads_within(self, parent: Stage, producer: Stage) -> bool:
         """Whether ``parent`` or a stage attached (transitively) inside it reads ``producer``."""

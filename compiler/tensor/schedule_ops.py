@@ -123,8 +123,8 @@ class _Lowerer:
         b = self.bounds[st]
         for iv in reversed(leaves):
             attrs = st.iter_attrs.get(iv, {})
-            if attach:
-                for child in self.attached.get(iv, []):
+            if attach:  # producers first: a chain of attached stages runs in order
+                for child in reversed(self.attached.get(iv, [])):
                     body = S.Allocate(self.buffers[child], S.seq(self.stage_nest(child), body))
             kind = attrs.get("kind", S.SERIAL)
             if kind in (S.VECTORIZED, S.UNROLLED) and b.extent[iv] > 4096:

@@ -352,6 +352,22 @@ class Stage:
         self.attach_type, self.attach_stage, self.attach_ivar = "scope", parent, leaf
         self._record("compute_at", parent, leaf)
 
+    def set_scope(self, scope: str) -> None:
+        """Allocate this stage's output in storage ``scope`` (TVM's ``set_scope``).
+
+        Before: ``B = allocate(.., scope='global')``; after ``set_scope("acc_buffer")``:
+        ``B = allocate(.., scope='acc_buffer')`` (e.g. an epilogue computed in place on an
+        accelerator's accumulators).
+        """
+        if not isinstance(scope, str) or not scope:
+            raise ScheduleError(f"stage {self.name}: set_scope: scope must be a non-empty "
+                                f"string, not {scope!r}")
+        if self.is_output:
+            raise ScheduleError(f"stage {self.name}: set_scope({scope!r}): the stage must not "
+                                f"be an output")
+        self.scope = scope
+        self._record("set_scope", scope)
+
     def compute_inline(self) -> None:
         """Substitute this stage's expression into its consumers; it gets no loops.
 
