@@ -3,14 +3,16 @@ strategies, and the execution plan the runtime runs.
 
     from tessera.compiler import compile
     m = compile("model.onnx", target="llvm")
+    m = compile("model.onnx", tuning_db="tuning.db")  # the schedules `tessera tune` found
     outs = m.run({"x": x})
     m.save("model.tsr")
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -123,6 +125,18 @@ def _jsonable(v: Any) -> Any:
     return v
 
 
+@contextlib.contextmanager
+def open_tuning_db(path: str | Path) -> Iterator[Any]:
+    """The tuning database at ``path``, which must exist (compile never creates one)."""
+    from tessera.compiler.autotune import Database
+
+    if not Path(path).is_file():
+        raise CompileError(f"tuning_db: {path} must be a tuning database file written by "
+                           f"`tessera tune`, not a missing file")
+    with Database(path) as db:
+        yield db
+
+
 def compile(  # noqa: A001 - the public name the issue asks for
     model: str | Path | bytes | onnx.ModelProto | Graph,
     target: str = "llvm",
@@ -133,6 +147,7 @@ def compile(  # noqa: A001 - the public name the issue asks for
     calibration: Sequence[Mapping[str, Any]] | None = None,
     kernels: str = "auto",
     layout: str = "auto",
+    tuning_db: str | Path | None = None,
     **options: Any,
 ) -> CompiledModel:
     """Compile an ONNX model (path, bytes, ModelProto) or a ``Graph`` for ``target``.
@@ -146,9 +161,21 @@ def compile(  # noqa: A001 - the public name the issue asks for
 
     ``target="vta"``: int8 on the accelerator ``device`` (fsim, rtl, rtl-fast), scales
     calibrated on ``calibration`` feeds; ``options`` go to
-    ``tessera.compiler.partition.flow.compile_vta`` (cfg, quant, schedules)."""
+    ``tessera.compiler.partition.flow.compile_vta`` (cfg, quant, schedules).
+
+    ``tuning_db``: a tuning database written by ``tessera tune``; each tunable group (CPU
+    Gemm/MatMul and convolutions, accelerator layers) is built with the best schedule it
+    records for this hardware, the others with the library defaults. The plan's step entry
+    ``tuning`` says which config was used and where it came from."""
     if target not in TARGETS:
         raise CompileError(f"target must be one of {list(TARGETS)}, not {target!r}")
+    if tuning_db is not None:
+        with open_tuning_db(tuning_db) as db:
+            from tessera.compiler.autotune.dispatch import apply_history_best
+
+            with apply_history_best(db):
+                return compile(model, target, input_shapes, freeze, after_pass, device,
+                               calibration, kernels, layout, None, **options)
     if target == "vta":
         from tessera.compiler.partition.flow import compile_vta
 

@@ -3,9 +3,12 @@
     kernel = build_best(task, db)            # the fastest recorded schedule, compiled
     with apply_history_best("tuning.db"):    # or make it the default for builds in scope
         cfg = best_config(task)
+        choice = choose(task)                # the config and where it came from
 
 Without a record for the task on this hardware (or with one the space no longer accepts),
 the operator library's default schedule is used, so a build never fails for want of tuning.
+``compile(model, tuning_db=...)`` opens ``apply_history_best`` around its build, and the
+compiler's builders record ``choose(task).describe()`` in the plan, so what ran is visible.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -39,13 +43,35 @@ def apply_history_best(db: Database | str | Path) -> Iterator[Database]:
             database.close()
 
 
-def best_config(task: Task, db: Database | None = None,
-                hw: dict[str, Any] | None = None) -> Config:
-    """The best recorded config of ``task`` on ``hw`` (this CPU by default), else the default."""
+def current() -> Database | None:
+    """The database of the innermost ``apply_history_best`` scope, or None."""
+    return _CURRENT[-1] if _CURRENT else None
+
+
+@dataclass(frozen=True)
+class Choice:
+    """The config a build uses for ``task``, and whether a database record chose it."""
+
+    task: Task
+    config: Config
+    tuned: bool  # True: the best record's config; False: the library default
+    cost: float | None = None  # the record's measured cost (seconds, or cycles on vta)
+
+    def describe(self) -> dict[str, Any]:
+        """JSON for the execution plan: workload key, config, source and recorded cost."""
+        return {"workload": self.task.key, "target": self.task.target,
+                "config": self.config.to_dict(),
+                "source": "tuning database" if self.tuned else "default", "cost": self.cost}
+
+
+def choose(task: Task, db: Database | None = None,
+           hw: dict[str, Any] | None = None) -> Choice:
+    """The best recorded config of ``task`` on ``hw`` (the template's hardware, else this CPU
+    at up to 2 threads), any hardware's best when this one has none, else the default."""
     space = task.space
-    database = db or (_CURRENT[-1] if _CURRENT else None)
+    database = db or current()
     if database is not None:
-        desc = hw
+        desc = hw or task.impl.hardware(task.args)
         if desc is None:
             threads = cpu_descriptor(1)["cores"]
             desc = cpu_descriptor(min(2, threads))
@@ -56,21 +82,31 @@ def best_config(task: Task, db: Database | None = None,
             try:
                 cfg = space.from_dict(rec.config)
                 if space.check(cfg) is None:
-                    return cfg
+                    log.info("%s: tuned config %s (recorded cost %s)", task, cfg.to_dict(),
+                             rec.cost)
+                    return Choice(task, cfg, True, rec.cost)
             except TuningError as err:
                 log.warning("%s: recorded schedule no longer fits the space (%s)", task, err)
-    return space.from_dict(task.impl.default(task.args))
+    return Choice(task, space.from_dict(task.impl.default(task.args)), False)
+
+
+def best_config(task: Task, db: Database | None = None,
+                hw: dict[str, Any] | None = None) -> Config:
+    """The best recorded config of ``task`` on ``hw`` (this CPU by default), else the default."""
+    return choose(task, db, hw).config
 
 
 def build_best(task: Task, db: Database | None = None, hw: dict[str, Any] | None = None,
-               threads: int | None = None) -> Any:
-    """Compile ``task`` with its best known schedule: a ``CpuKernel`` taking the template's
-    arrays (inputs, then output)."""
+               threads: int | None = None, name: str = "main", choice: Choice | None = None,
+               **options: Any) -> Any:
+    """Compile ``task`` with its best known schedule (or ``choice``'s config): a ``CpuKernel``
+    named ``name`` taking the template's arrays (inputs, then output). ``options`` go to the
+    template's ``instantiate`` (matmul: ``trans_b``)."""
     from tessera.compiler.codegen import build
 
-    cfg = best_config(task, db, hw)
-    sch, tensors = task.impl.instantiate(task.args, cfg)
-    kernel = build(sch, tensors)
+    cfg = (choice or choose(task, db, hw)).config
+    sch, tensors = task.impl.instantiate(task.args, cfg, **options)
+    kernel = build(sch, tensors, name=name)
     if threads is not None:
         kernel.num_threads = threads
     return kernel

@@ -30,6 +30,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    "rtl-fast)")
     p.add_argument("--calibration", action="append", default=[], metavar="NAME=FILE.npy",
                    help="vta: calibration samples (first axis: samples; default: 8 random)")
+    p.add_argument("--tuning-db", metavar="DB",
+                   help="build tunable operators with the best schedules this tuning database "
+                        "(written by `tessera tune`) records for this hardware")
     p.add_argument("--dump-partition", action="store_true",
                    help="vta: print which steps run on the accelerator and which on the CPU")
     p.set_defaults(func=run)
@@ -49,6 +52,10 @@ def parse_shape(spec: str) -> tuple[str, tuple[int, ...]]:
     return name, shape
 
 
+def _compiled_specs(plan: dict) -> list[dict]:
+    return [spec for st in plan["steps"] for spec in st.get("compiled", {}).values()]
+
+
 def run(args: argparse.Namespace) -> int:
     from tessera.compiler.build import compile
 
@@ -65,6 +72,7 @@ def run(args: argparse.Namespace) -> int:
         from tessera.compiler.cli.profile import vta_options
 
         model = compile(args.model, target="vta", input_shapes=shapes, after_pass=dump,
+                        tuning_db=args.tuning_db,
                         **vta_options(args, shapes, Console(stderr=True)))
         from tessera.compiler.partition.flow import AccelModel
 
@@ -74,9 +82,14 @@ def run(args: argparse.Namespace) -> int:
             console.print(f"note: {note}", markup=False, highlight=False)
     else:
         model = compile(args.model, target=args.target, input_shapes=shapes, after_pass=dump,
-                    kernels=args.kernels, layout=args.layout)
+                        kernels=args.kernels, layout=args.layout, tuning_db=args.tuning_db)
     out = Path(args.output) if args.output else Path(args.model).with_suffix(".tsr")
     model.save(out)
+    if args.tuning_db:
+        tuned = [s["tuning"] for s in _compiled_specs(model.module.plan)
+                 if s.get("tuning", {}).get("source") == "tuning database"]
+        console.print(f"{len(tuned)} operators built with schedules from {args.tuning_db}",
+                      highlight=False)
     info = model.info()
     mem = info["memory"]
     console.print(

@@ -114,4 +114,8 @@ def run(args: argparse.Namespace) -> int:
     unit = f"{total:.0f} cycles" if args.target == "vta" else f"{total * 1e3:.3f} ms"
     console.print(f"tuned {len(results)} tasks; weighted best total {unit}; "
                   f"database {args.db}; plot {plot}")
+    target = "" if args.target == "llvm" else f" --target {args.target}"
+    console.print(f"use it: tessera compile {args.model}{target} --tuning-db {args.db}  "
+                  f"(or compile(..., tuning_db={str(args.db)!r}))", highlight=False,
+                  markup=False)
     return 0

@@ -73,10 +73,21 @@ def _conv2d_nchwc(node: Node, graph: Graph) -> tuple[Any, list[str], dict[str, A
     return kernel, list(node.inputs[:2]), extra
 
 
+def _task_of(node: Node, graph: Graph) -> Any:
+    """The tuning task of the fused group ``node`` masters (``autotune.extract.task_of_group``,
+    the one name the tuner also uses), or None when it is not tunable."""
+    from tessera.compiler.autotune.extract import task_of_group
+    from tessera.compiler.graph.passes.plan_memory import steps_of
+
+    group = next((g for g in steps_of(graph) if g.master == node.name), None)
+    return None if group is None else task_of_group(group, graph)
+
+
 def _dense(node: Node, graph: Graph) -> tuple[Any, list[str], dict[str, Any]] | None:
-    from tessera.compiler.codegen import build
-    from tessera.compiler.ops import dense, matmul, schedule_matmul
-    from tessera.compiler.tensor import tensor as te
+    """Gemm/MatMul through the ``matmul`` tuning template: the best schedule recorded in the
+    tuning database in scope (``compile(..., tuning_db=...)``), else the library default (the
+    template's default point is ``ops.schedule_matmul``'s). ``extra["tuning"]`` says which."""
+    from tessera.compiler.autotune.dispatch import build_best, choose
 
     a, b = (graph.types[i] for i in node.inputs[:2])
     if len(a.shape) != 2 or len(b.shape) != 2 or a.dtype != "float32" or b.dtype != "float32":
@@ -84,19 +95,20 @@ def _dense(node: Node, graph: Graph) -> tuple[Any, list[str], dict[str, Any]] | 
     if node.op == "Gemm" and (node.attr("transA", 0) or node.attr("alpha", 1.0) != 1.0
                               or node.attr("beta", 1.0) != 1.0):
         return None
-    A = te.placeholder(a.shape, "float32", name="a")
-    B = te.placeholder(b.shape, "float32", name="b")
-    trans_b = node.op == "Gemm" and node.attr("transB", 0)
-    out = dense(A, B) if trans_b else matmul(A, B)
-    kernel = build(schedule_matmul(out), [A, B, out], name=_symbol(node, graph))
-    extra: dict[str, Any] = {}
+    task = _task_of(node, graph)
+    if task is None or task.template != "matmul":
+        return None
+    choice = choose(task)
+    trans_b = bool(node.op == "Gemm" and node.attr("transB", 0))
+    kernel = build_best(task, name=_symbol(node, graph), choice=choice, trans_b=trans_b)
+    extra: dict[str, Any] = {"tuning": choice.describe()}
     if len(node.inputs) > 2:
-        n = out.shape[1]
+        n = int(task.args[1])
         bias = graph.types[node.inputs[2]]
         shape = [1] * (2 - len(bias.shape)) + list(bias.shape)
         if shape not in ([1, n], [1, 1]):
             return None
-        extra = {"bias": node.inputs[2], "bias_shape": shape}
+        extra.update(bias=node.inputs[2], bias_shape=shape)
     return kernel, list(node.inputs[:2]), extra
 
 

@@ -5,7 +5,9 @@ Knobs: ``mr`` (rows of the C tile in registers), ``nv`` (vectors per tile row; n
 micro-kernel), ``par`` (parallel axis: the outermost loop, the fused tile loops, or none),
 ``pack`` (cache placement of the packed B panels: each thread packs its panel inside the
 panel loop, or all panels are packed ahead in their own parallel loop).
-The default point is ``ops.schedule_matmul``'s.
+The default point is ``ops.schedule_matmul``'s. ``instantiate(..., trans_b=True)`` schedules
+``ops.dense`` (B given as (N, K), as ONNX Gemm with transB=1 stores it) with the same point:
+both pack B into the same panels, so one tuning record serves MatMul and Gemm alike.
 """
 
 from __future__ import annotations
@@ -78,13 +80,20 @@ class MatmulTemplate(Template):
     def reference(self, args: tuple[Any, ...], arrays: list[np.ndarray]) -> np.ndarray | None:
         return arrays[0] @ arrays[1]
 
-    def instantiate(self, args: tuple[Any, ...], cfg: Config) -> tuple[Schedule, list[Tensor]]:
+    def instantiate(self, args: tuple[Any, ...], cfg: Config,
+                    trans_b: bool = False) -> tuple[Schedule, list[Tensor]]:
+        """The point's schedule of ``A @ B``; with ``trans_b``, of ``A @ B.T`` for B (N, K)."""
         m, n, k, dtype = args
         lanes = int(cfg["lanes"])
         mr, nr = int(cfg["mr"]), int(cfg["nv"]) * lanes
         A = te.placeholder((m, k), dtype, "A")
-        B = te.placeholder((k, n), dtype, "B")
-        C = ops.matmul(A, B, config=MatmulConfig(mr, nr, lanes))
+        mc = MatmulConfig(mr, nr, lanes)
+        if trans_b:
+            B = te.placeholder((n, k), dtype, "B")
+            C = ops.dense(A, B, config=mc)
+        else:
+            B = te.placeholder((k, n), dtype, "B")
+            C = ops.matmul(A, B, config=mc)
         s = te.create_schedule(C)
         pack = next(t for t in op_inputs(C.op) if getattr(t.op, "tag", "") == "matmul_pack")
         local = s.cache_write(C, "local")
