@@ -77,9 +77,11 @@ def _in_place(op: str, ins: list[np.ndarray]) -> bool:
 
 def _llvm_step(step: Mapping[str, Any], code: Mapping[str, bytes]) -> StepKernel:
     """A step whose master node(s) run as JIT-compiled LLVM kernels of the tensor compiler
-    (``step["compiled"][node] = {symbol, code, params, args, bias}``), the rest of its nodes
+    (``step["compiled"][node] = {symbol, code, object, target, params, args, bias}``: linked
+    from the object code where it was built for this host, else compiled from the LLVM IR
+    member ``code``; ``runtime/cpu/artifact_code.py``), the rest of its nodes
     (epilogues) with the numpy reference kernels."""
-    from tessera.runtime.cpu import load_kernel
+    from tessera.runtime.cpu.artifact_code import load_member_kernel
 
     compiled: dict[str, Any] = {}
     for name, spec in step["compiled"].items():
@@ -89,7 +91,7 @@ def _llvm_step(step: Mapping[str, Any], code: Mapping[str, bytes]) -> StepKernel
         params = [(p[0], p[1], tuple(p[2])) for p in spec["params"]]
         key = hashlib.sha256(code[member] + repr((spec["symbol"], params)).encode()).hexdigest()
         if key not in _JIT_CACHE:
-            _JIT_CACHE[key] = load_kernel(code[member].decode(), spec["symbol"], params)
+            _JIT_CACHE[key] = load_member_kernel(spec, code, params)
         compiled[name] = (_JIT_CACHE[key], spec)
     nodes = list(step["nodes"])
     inputs, outputs = list(step["inputs"]), list(step["outputs"])

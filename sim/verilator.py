@@ -115,10 +115,15 @@ def fst_available() -> bool:
     return any(Path(d, "lz4.h").exists() for d in ("/usr/include", "/usr/local/include"))
 
 
-def cache_root() -> Path:
+def cache_base() -> Path:
+    """Tessera's cache directory: ``$TESSERA_CACHE``, else ``~/.cache/tessera`` (Verilator
+    builds here, compiled CPU kernels in ``tessera.runtime.cpu.object_cache``)."""
     base = os.environ.get("TESSERA_CACHE")
-    root = Path(base) if base else Path.home() / ".cache" / "tessera"
-    return root / "verilator"
+    return Path(base) if base else Path.home() / ".cache" / "tessera"
+
+
+def cache_root() -> Path:
+    return cache_base() / "verilator"
 
 
 def _tool_fingerprint() -> str:

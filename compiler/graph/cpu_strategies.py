@@ -24,6 +24,7 @@ from tessera.compiler.graph.cpu_op_kernels import OP_BUILDERS
 from tessera.compiler.graph.cpu_op_kernels import kernel_symbol as _symbol
 from tessera.compiler.graph.ir import FusedGroup, Graph, Node
 from tessera.compiler.graph.strategy import CompiledStep
+from tessera.runtime.cpu.artifact_code import members as artifact_members
 from tessera.runtime.reference import run_kernel
 
 log = logging.getLogger(__name__)
@@ -161,11 +162,11 @@ def make_builder(mode: str) -> Callable[[FusedGroup, Graph, str], CompiledStep |
         kernel, args, extra = made
         if mode == "auto" and not _compiled_is_faster(node, graph, kernel, args):
             return None
-        member = f"{kernel.entry}.ll"
-        spec = {"symbol": kernel.entry, "code": member, "args": args,
+        fields, code = artifact_members(kernel)  # LLVM IR and host object code
+        spec = {"symbol": kernel.entry, **fields, "args": args,
                 "params": [[p.name, p.dtype, list(p.shape)] for p in kernel.params],
                 "out_shape": list(graph.types[node.outputs[0]].shape), **extra}
         return CompiledStep(kind="llvm", entry={"compiled": {node.name: spec}},
-                            code={member: kernel.llvm_ir.encode()})
+                            code=code)
 
     return build_group

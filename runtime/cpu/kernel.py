@@ -1,4 +1,5 @@
-"""JIT-compile LLVM IR for the host and call the entry point on numpy arrays."""
+"""Compile LLVM IR for the host (or load its cached object code) and call the entry point on
+numpy arrays."""
 
 from __future__ import annotations
 
@@ -12,11 +13,17 @@ from dataclasses import dataclass
 import llvmlite.binding as llvm
 import numpy as np
 
+from tessera.runtime.cpu import object_cache
 from tessera.runtime.cpu.launcher import LAUNCH_FN, NUM_THREADS, ensure_launcher
+from tessera.runtime.cpu.objfile import object_problem
 from tessera.runtime.cpu.target import HostTarget, host_target
 from tessera.runtime.device import DeviceError
 
 log = logging.getLogger(__name__)
+# LLVM compilations (optimization + code generation), objects taken from the on-disk cache,
+# and objects linked (every kernel loaded), process-wide: what a warm cache or an artifact
+# with object code saves is visible here.
+STATS = {"compiled": 0, "cached": 0, "linked": 0}
 _LAUNCH_DECL = re.compile(r'declare void @"?__tessera_parallel_launch"?\(([^)]*)\)')
 
 
@@ -43,8 +50,10 @@ class CpuKernel:
     """A compiled kernel: call it with one C-contiguous numpy array per parameter."""
 
     def __init__(self, engine: llvm.ExecutionEngine, entry: str, params: Sequence[ParamSpec],
-                 llvm_ir: str, asm: str | None, target: HostTarget) -> None:
+                 llvm_ir: str, asm: str | None, target: HostTarget,
+                 obj: bytes | None = None) -> None:
         self._engine = engine
+        self.obj = obj  # the native object code it runs (None for a module JIT-ed directly)
         self.entry = entry
         self.params = tuple(params)
         self.llvm_ir = llvm_ir
@@ -122,16 +131,65 @@ def load_spec(spec: dict[str, object]) -> CpuKernel:
 def load_kernel(llvm_ir: str, entry: str, params: Sequence[ParamSpec | tuple[str, str,
                 tuple[int, ...]]], target: HostTarget | None = None, opt: int = 3,
                 keep_asm: bool = False) -> CpuKernel:
-    """Parse, optimize (O3 for the host CPU) and JIT ``llvm_ir``; return its entry as a kernel."""
+    """Parse, optimize (O3 for the host CPU) and compile ``llvm_ir`` to object code, or take
+    that object from the on-disk kernel cache (``object_cache``); load it and return its entry
+    as a kernel. ``keep_asm`` compiles afresh and keeps the assembly and the optimized IR."""
     tgt = target or host_target()
-    tm = tgt.target_machine(opt)
+    _check_launcher_decl(llvm_ir, entry)
+    key = object_cache.object_key(llvm_ir, tgt, opt)
+    obj = None if keep_asm else object_cache.get(key)
+    if obj is not None and object_problem(obj, tgt):
+        log.warning("kernel cache: entry of %s is not an object (%s); recompiling", entry,
+                    object_problem(obj, tgt))
+        obj = None
+    asm = None
+    text = llvm_ir
+    if obj is not None:
+        STATS["cached"] += 1
+    else:
+        STATS["compiled"] += 1
+        mod = _optimize(llvm_ir, tgt, opt)
+        tm = tgt.target_machine(opt)
+        asm = tm.emit_assembly(mod) if keep_asm else None
+        text = str(mod) if keep_asm else llvm_ir
+        obj = tm.emit_object(mod)
+        object_cache.put(key, obj)
+    return load_object(obj, entry, params, text, tgt, asm)
+
+
+def load_object(obj: bytes, entry: str, params: Sequence[ParamSpec | tuple[str, str,
+                tuple[int, ...]]], llvm_ir: str, target: HostTarget | None = None,
+                asm: str | None = None) -> CpuKernel:
+    """Load native object code compiled for ``target`` (the host's, by default) and return
+    its entry as a kernel: no LLVM optimization or code generation, only linking.
+    ``llvm_ir`` is the source it was compiled from (kept for artifacts and ``spec``)."""
+    tgt = target or host_target()
+    problem = object_problem(obj, tgt)
+    if problem:
+        raise KernelCallError(f"kernel {entry}: object code must be {problem}")
+    if LAUNCH_FN.encode() in obj:
+        ensure_launcher()
+    empty = llvm.parse_assembly("")
+    empty.triple = tgt.triple
+    engine = llvm.create_mcjit_compiler(empty, tgt.target_machine())
+    engine.add_object_file(llvm.ObjectFileRef.from_data(obj))
+    engine.finalize_object()
+    STATS["linked"] += 1
+    specs = [p if isinstance(p, ParamSpec) else ParamSpec(*p) for p in params]
+    return CpuKernel(engine, entry, specs, llvm_ir, asm, tgt, obj)
+
+
+def _check_launcher_decl(llvm_ir: str, entry: str) -> None:
     if LAUNCH_FN in llvm_ir:
         decl = _LAUNCH_DECL.search(llvm_ir)
         if decl is not None and decl.group(1).count(",") != 3:
             raise DeviceError(f"kernel {entry}: the parallel launcher must be declared with 4 "
                               f"parameters (fn, env, extent, threads), not "
                               f"{decl.group(1).count(',') + 1}: recompile the kernel")
-        ensure_launcher()
+
+
+def _optimize(llvm_ir: str, tgt: HostTarget, opt: int) -> llvm.ModuleRef:
+    tm = tgt.target_machine(opt)
     mod = llvm.parse_assembly(llvm_ir)
     mod.triple = tgt.triple
     mod.data_layout = str(tm.target_data)
@@ -141,10 +199,5 @@ def load_kernel(llvm_ir: str, entry: str, params: Sequence[ParamSpec | tuple[str
     pto.slp_vectorization = True
     pto.loop_unrolling = True
     pb = llvm.create_pass_builder(tm, pto)
-    pm = pb.getModulePassManager()
-    pm.run(mod, pb)
-    asm = tm.emit_assembly(mod) if keep_asm else None
-    engine = llvm.create_mcjit_compiler(mod, tm)
-    engine.finalize_object()
-    specs = [p if isinstance(p, ParamSpec) else ParamSpec(*p) for p in params]
-    return CpuKernel(engine, entry, specs, str(mod) if keep_asm else llvm_ir, asm, tgt)
+    pb.getModulePassManager().run(mod, pb)
+    return mod
