@@ -10,8 +10,10 @@ row loaded as a vector. Rows and channel blocks are fused and run in parallel.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from tessera.compiler.errors import CompileError
+from tessera.compiler.ops.epilogue import apply_epilogue, inline_epilogue
 from tessera.compiler.ops.pad import pad as pad_op
 from tessera.compiler.tensor import expr as E
 from tessera.compiler.tensor import tensor as T
@@ -29,13 +31,16 @@ def _pair(v: int | Sequence[int], what: str) -> tuple[int, int]:
 
 def conv2d_nchw(data: T.Tensor, weight: T.Tensor, stride: int | Sequence[int] = 1,
                 padding: int | Sequence[int] = 0, dilation: int | Sequence[int] = 1,
-                name: str = "conv2d", oc_block: int | None = None) -> T.Tensor:
+                name: str = "conv2d", oc_block: int | None = None,
+                epilogue: Sequence[Any] = (), operands: Sequence[T.Tensor] = ()) -> T.Tensor:
     """``out[n, o, y, x] = sum(data[n, c, y*s + ry*d, x*s + rx*d] * weight[o, c, ry, rx])``.
 
     Computed through a channel-blocked accumulator: the weight is packed into
     ``[O/ob][C][KH][KW][ob]`` (``ob`` = ``oc_block``, the vector width by default) so the
     micro-kernel holds ``ob`` output channels of ``x_block`` pixels in vector registers;
     ``oc_block=1`` gives the plain direct convolution (tag ``conv2d_nchw_direct``).
+    ``epilogue`` (with its ``operands``: bias (O,), residuals) is fused after the conv
+    (``ops.epilogue``); the default schedule writes the output once, epilogue applied.
     """
     if data.ndim != 4 or weight.ndim != 4:
         raise CompileError(f"conv2d: data and weight must be 4-D, not {data.shape} and "
@@ -64,7 +69,8 @@ def conv2d_nchw(data: T.Tensor, weight: T.Tensor, stride: int | Sequence[int] = 
             a = E.cast(acc, src[nn, rc, y * sh + ry * dh, x * sw + rx * dw])
             return T.sum(a * E.cast(acc, weight[oc, rc, ry, rx]), axis=[rc, ry, rx])
 
-        return T.compute((n, o, oh, ow), direct, name=name, tag="conv2d_nchw_direct")
+        conv = T.compute((n, o, oh, ow), direct, name=name, tag="conv2d_nchw_direct")
+        return apply_epilogue(conv, epilogue, operands, name=name + "_epi")
     nob = -(-o // ob)
 
     def pack(a: E.Var, ci: E.Var, y: E.Var, x: E.Var, b: E.Var) -> E.Expr:
@@ -80,8 +86,9 @@ def conv2d_nchw(data: T.Tensor, weight: T.Tensor, stride: int | Sequence[int] = 
 
     blk = T.compute((n, nob, oh, ow, ob), blocked, name=name + "_blocked",
                     tag="conv2d_nchw_blocked")
-    return T.compute((n, o, oh, ow), lambda nn, oc, y, x: blk[nn, oc // ob, y, x, oc % ob],
+    conv = T.compute((n, o, oh, ow), lambda nn, oc, y, x: blk[nn, oc // ob, y, x, oc % ob],
                      name=name, tag="conv2d_nchw", attrs={"oc_block": ob})
+    return apply_epilogue(conv, epilogue, operands, name=name + "_epi")
 
 
 def _block(n: int, limit: int) -> int:
@@ -106,13 +113,18 @@ def schedule_conv2d_nchw(out: T.Tensor, sch: Schedule | None = None) -> Schedule
     pixels unrolled, input channels and the window outside the register tile. Images,
     channel blocks and blocks of rows run in parallel as one region: each task packs its
     channel block's weights and pads its rows itself (a little recomputation, no extra
-    parallel regions to wait for)."""
+    parallel regions to wait for). A fused epilogue is inlined into the tile's store: the
+    output stage (the last epilogue step) takes the conv's loop nest."""
     s = sch or create_schedule(out)
-    if out.op.tag == "conv2d_nchw_direct":
+    conv = inline_epilogue(s, out)
+    if conv.op.tag == "conv2d_nchw_direct":
         return _schedule_direct(out, s)
-    blk = next(t for t in op_inputs(out.op) if getattr(t.op, "tag", "") == "conv2d_nchw_blocked")
+    blk = next(t for t in op_inputs(conv.op)
+               if getattr(t.op, "tag", "") == "conv2d_nchw_blocked")
+    if conv is not out:
+        s[conv].compute_inline()
     helpers = {getattr(t.op, "tag", ""): t for t in op_inputs(blk.op)}
-    ob = int(out.op.attrs["oc_block"])
+    ob = int(conv.op.attrs["oc_block"])
     ow = out.shape[3]
     # x_block accumulators + a weight vector + a broadcast must fit the register file:
     # 32 vector registers with AVX-512, 16 with AVX2
@@ -152,7 +164,8 @@ def schedule_conv2d_nchw(out: T.Tensor, sch: Schedule | None = None) -> Schedule
 
 def _schedule_direct(out: T.Tensor, s: Schedule) -> Schedule:
     lanes = host_target().vector_lanes(32)
-    for t in op_inputs(out.op):
+    conv = inline_epilogue(s, out)
+    for t in op_inputs(conv.op):
         if getattr(t.op, "tag", "") == "pad":
             st = s[t]
             n_, c_, y_, x_ = st.op.axis
@@ -160,7 +173,11 @@ def _schedule_direct(out: T.Tensor, s: Schedule) -> Schedule:
             st.vectorize(x_)
     _, o, oh, ow = out.shape
     xb, ob = conv_tile(ow, o, lanes)
-    local = s.cache_write(out, "local")
+    if conv is out:
+        local = s.cache_write(out, "local")
+    else:  # the conv itself is the register tile under the epilogue's store
+        local = conv
+        s[local].scope = "local"
     st = s[out]
     n, oc, y, x = st.op.axis
     oco, oci = st.split(oc, factor=ob)

@@ -8,7 +8,11 @@ outside it (weights loaded as vectors, inputs broadcast).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from tessera.compiler.errors import CompileError
+from tessera.compiler.ops.epilogue import apply_epilogue, inline_epilogue
 from tessera.compiler.ops.pad import pad as pad_op
 from tessera.compiler.tensor import expr as E
 from tessera.compiler.tensor import tensor as T
@@ -37,7 +41,10 @@ def oihw_to_blocked(weight: T.Tensor, ic_block: int, oc_block: int,
 
 
 def conv2d_nchwc(data: T.Tensor, weight: T.Tensor, stride: int = 1, padding: int = 0,
-                 name: str = "conv2d_nchwc") -> T.Tensor:
+                 name: str = "conv2d_nchwc", epilogue: Sequence[Any] = (),
+                 operands: Sequence[T.Tensor] = ()) -> T.Tensor:
+    """The blocked conv; ``epilogue`` (``ops.epilogue``; bias ``(O/oc, 1, 1, oc)``, residuals
+    of the output's shape) is fused after it and written with the conv's store."""
     if data.ndim != 5 or weight.ndim != 6:
         raise CompileError(f"conv2d_nchwc: data must be 5-D and weight 6-D, not {data.shape} "
                            f"and {weight.shape}")
@@ -56,12 +63,14 @@ def conv2d_nchwc(data: T.Tensor, weight: T.Tensor, stride: int = 1, padding: int
         return T.sum(src[b, rco, y * stride + ry, x * stride + rx, rci]
                      * weight[oo, rco, ry, rx, rci, oi], axis=[rco, ry, rx, rci])
 
-    return T.compute((n, ob, oh, ow, oc), body, name=name, tag="conv2d_nchwc")
+    conv = T.compute((n, ob, oh, ow, oc), body, name=name, tag="conv2d_nchwc")
+    return apply_epilogue(conv, epilogue, operands, name=name + "_epi")
 
 
 def schedule_conv2d_nchwc(out: T.Tensor, sch: Schedule | None = None) -> Schedule:
     s = sch or create_schedule(out)
-    for t in op_inputs(out.op):
+    conv = inline_epilogue(s, out)
+    for t in op_inputs(conv.op):
         if getattr(t.op, "tag", "") == "pad":
             st = s[t]
             b, co, _, _, ci = st.op.axis
@@ -69,7 +78,11 @@ def schedule_conv2d_nchwc(out: T.Tensor, sch: Schedule | None = None) -> Schedul
             st.vectorize(ci)
     ow = out.shape[3]
     xb = next((f for f in (14, 12, 8, 7, 6, 4) if ow % f == 0), min(ow, 8))
-    local = s.cache_write(out, "local")
+    if conv is out:
+        local = s.cache_write(out, "local")
+    else:  # the conv is the register tile; the epilogue's store writes the output once
+        local = conv
+        s[local].scope = "local"
     st = s[out]
     b, oo, y, x, oi = st.op.axis
     xo, xi = st.split(x, factor=xb)

@@ -9,6 +9,7 @@ from tessera.compiler.ops.conv2d import schedule_conv2d_nchw
 from tessera.compiler.ops.conv2d_nchwc import schedule_conv2d_nchwc
 from tessera.compiler.ops.dense import schedule_matmul
 from tessera.compiler.ops.depthwise import schedule_depthwise_conv2d_nchw
+from tessera.compiler.ops.epilogue import TAG, split_epilogue
 from tessera.compiler.ops.nn import schedule_rowwise
 from tessera.compiler.ops.pool import schedule_pool
 from tessera.compiler.ops.reduce import schedule_reduce
@@ -34,6 +35,17 @@ STRATEGY: dict[str, Callable[[Tensor], Schedule]] = {
     "injective": schedule_injective,
     "pad": schedule_injective,
 }
+
+
+def schedule_conv_epilogue(out: Tensor) -> Schedule:
+    """A conv with a fused epilogue: the schedule of the conv underneath."""
+    conv, _ = split_epilogue(out)
+    if conv.op.tag == "conv2d_nchwc":
+        return schedule_conv2d_nchwc(out)
+    return schedule_conv2d_nchw(out)
+
+
+STRATEGY[TAG] = schedule_conv_epilogue
 
 
 def schedule(out: Tensor) -> Schedule:
