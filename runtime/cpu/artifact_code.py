@@ -59,7 +59,7 @@ def load_member_kernel(spec: Mapping[str, Any], code: Mapping[str, bytes],
         built_for = str(spec.get("target"))
         if built_for not in _FOREIGN_LOGGED:
             _FOREIGN_LOGGED.add(built_for)
+            cpu = built_for.split("|")[1] if built_for.count("|") == 2 else built_for
             log.warning("object code was built for %s, this host is %s: compiling the "
-                        "kernels from their LLVM IR", built_for.split("|")[1:2] or built_for,
-                        here.cpu)
+                        "kernels from their LLVM IR", cpu, here.cpu)
     return load_kernel(ir, entry, params)
