@@ -3,8 +3,9 @@
 The model goes through the frontend and the graph optimizer (so the tasks are the fused
 groups the compiler will build), and each group's master operator maps to a template:
 Conv (2-D, ungrouped, symmetric padding, equal strides) -> ``conv2d_nchw`` (``vta_conv2d``
-for the accelerator); MatMul and Gemm on 2-D operands -> ``matmul`` (CPU only). Other groups
-are not tunable and are skipped.
+for the accelerator); MatMul and Gemm on 2-D operands -> ``matmul`` (``vta_dense`` for the
+accelerator). Other groups are not tunable and are skipped. ``task_of_layer`` names the task
+of an accelerator layer's workload as ``compile(target="vta")`` builds it.
 """
 
 from __future__ import annotations
@@ -53,6 +54,19 @@ def _matmul_args(node: Any, types: Mapping[str, Any]) -> tuple[Any, ...] | None:
     return (m, n, k, x.dtype)
 
 
+def _vta_conv_args(args: tuple[Any, ...], hw_config: str) -> tuple[Any, ...]:
+    """The conv workload ``compile_vta`` builds: a conv with few input channels becomes a 1x1
+    conv over its im2col (``partition.im2col``'s rule, on by default), so tune that one."""
+    from tessera.compiler.partition.im2col import MAX_BYTES, worth_it
+    from tessera.hw.config import HwConfig
+
+    n, c, h, w, o, kh, kw, stride, pad = args[:9]
+    oh, ow = (h + 2 * pad - kh) // stride + 1, (w + 2 * pad - kw) // stride + 1
+    if worth_it(c, kh, kw, HwConfig.named(hw_config)) and n * c * kh * kw * oh * ow <= MAX_BYTES:
+        return (n, c * kh * kw, oh, ow, o, 1, 1, 1, 0)
+    return tuple(args[:9])
+
+
 def task_of_group(group: Any, graph: Any, target: str = "llvm", hw_config: str = "default",
                   device: str = "fsim") -> Task | None:
     """The tuning task of one fused group, or ``None`` when the group is not tunable.
@@ -70,10 +84,28 @@ def task_of_group(group: Any, graph: Any, target: str = "llvm", hw_config: str =
     if args is None:
         return None
     if target == "vta":
+        if template == "matmul":
+            return Task("vta_dense", (*args[:3], hw_config, device), "vta")
         if template != "conv2d_nchw":
             return None
-        template, args = "vta_conv2d", (*args[:9], hw_config, device)
+        template, args = "vta_conv2d", (*_vta_conv_args(args, hw_config), hw_config, device)
     return Task(template, tuple(args), target)
+
+
+def task_of_layer(wkl: Any, hw_config: str, device: str) -> Task | None:
+    """The tuning task of an accelerator layer's ``Conv2dWorkload`` / ``DenseWorkload`` (what
+    ``compile_vta`` builds), or None when no template covers it (asymmetric padding,
+    unequal strides, groups)."""
+    from tessera.compiler.vta import DenseWorkload
+
+    if isinstance(wkl, DenseWorkload):
+        return Task("vta_dense", (wkl.m, wkl.n, wkl.k, hw_config, device), "vta")
+    pads = {wkl.pad_h, wkl.pad_w, wkl.pad_b, wkl.pad_r}
+    if len(pads) != 1 or wkl.stride_h != wkl.stride_w or wkl.groups != 1:
+        return None
+    return Task("vta_conv2d", (wkl.batch, wkl.in_channels, wkl.height, wkl.width,
+                               wkl.out_channels, wkl.kernel_h, wkl.kernel_w, wkl.stride_h,
+                               wkl.pad_h, hw_config, device), "vta")
 
 
 def extract_tasks(model: str | Path | bytes | Any, target: str = "llvm",

@@ -25,7 +25,7 @@ from tessera.compiler.frontend import import_onnx
 from tessera.compiler.graph.ir import Graph
 from tessera.compiler.graph.passes import PIPELINE, fuse_ops, optimize, plan_memory
 from tessera.compiler.partition.im2col import im2col_small_convs
-from tessera.compiler.partition.kernels import backend, build_layer_kernel
+from tessera.compiler.partition.kernels import backend, build_layer_kernel, layer_workload
 from tessera.compiler.partition.place import Placement, format_partition, partition
 from tessera.compiler.quant import QuantConfig, calibrate, layer_nodes, quantize
 from tessera.compiler.quant.quantize import layer_of
@@ -151,8 +151,18 @@ def _attach_kernels(
             step["strategy"] = "numpy"
             moved[node.name] = "no accelerator back end: integer reference"
             continue
+        schedule = schedules.get(layer)
+        if schedule is None:
+            schedule = _tuned_schedule(node, graph, cfg, device, step)
         try:
-            kernel = build_layer_kernel(node, graph, cfg, schedules.get(layer))
+            try:
+                kernel = build_layer_kernel(node, graph, cfg, schedule)
+            except TesseraError as err:
+                if "tuning" not in step:
+                    raise
+                log.warning("layer %s: tuned schedule does not build (%s); default", layer, err)
+                step.pop("tuning")
+                kernel = build_layer_kernel(node, graph, cfg, None)
         except TesseraError as err:  # unsupported shape or no legal schedule: stay on CPU
             notes.append(f"layer {layer} runs on the CPU (integer reference): {err}")
             log.warning(notes[-1])
@@ -165,6 +175,32 @@ def _attach_kernels(
                     dma=dma_bytes(kernel), insns=len(kernel.insns),
                     compiled={node.name: {"kernel": member}})  # what runs on the device
     return moved
+
+
+def _tuned_schedule(node: Any, graph: Graph, cfg: HwConfig, device: str,
+                    step: dict[str, Any]) -> dict[str, Any] | None:
+    """The best schedule a tuning database in scope (``compile(..., tuning_db=...)``) records
+    for this layer's workload on ``cfg`` -- measured on ``device``, else on fsim or rtl-fast
+    (the same cycle model) -- or None: the default schedule. Recorded in ``step["tuning"]``."""
+    from tessera.compiler.autotune.dispatch import choose, current
+    from tessera.compiler.autotune.extract import task_of_layer
+
+    if current() is None:
+        return None
+    wkl = layer_workload(node, graph)
+    for dev in dict.fromkeys((device, "fsim", "rtl-fast")):
+        task = task_of_layer(wkl, cfg.name, dev)
+        if task is None:
+            return None
+        try:
+            choice = choose(task)
+        except TesseraError as err:  # a configuration the templates cannot name
+            log.info("layer %s: no tuning task (%s)", node.name, err)
+            return None
+        if choice.tuned:
+            step["tuning"] = choice.describe()
+            return choice.config.to_dict()
+    return None
 
 
 def layers_of(model: AccelModel) -> list[str]:

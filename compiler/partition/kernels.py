@@ -33,6 +33,28 @@ def backend() -> Any:
     return vta
 
 
+def layer_workload(node: Node, graph: Graph) -> Any:
+    """The ``Conv2dWorkload`` / ``DenseWorkload`` of a blocked accelerator layer node (what
+    ``build_layer_kernel`` builds; the tuner's ``task_of_layer`` names its task from it)."""
+    vta = backend()
+    if vta is None:
+        raise CompileError("the accelerator back end (tessera.compiler.vta) is not available")
+    w = graph.types[node.inputs[1]].shape
+    in_shape = tuple(node.attr("in_shape"))
+    if node.op == "QConv2d":
+        n, c, h, wd = in_shape
+        t, lft, _, _ = node.attr("pads") or (0, 0, 0, 0)
+        sh, sw = node.attr("strides") or (1, 1)
+        return vta.Conv2dWorkload(
+            batch=n, height=h, width=wd, in_channels=c, out_channels=w[0],
+            kernel_h=w[2], kernel_w=w[3], pad_h=t, pad_w=lft, stride_h=sh, stride_w=sw,
+        )
+    if node.op == "QDense":
+        m, k = in_shape
+        return vta.DenseWorkload(m, k, w[0])
+    raise CompileError(f"node '{node.name}' ({node.op}) is not an accelerator layer")
+
+
 def build_layer_kernel(
     node: Node, graph: Graph, cfg: HwConfig, schedule: dict[str, Any] | None = None,
 ) -> AccelKernel:
@@ -40,25 +62,11 @@ def build_layer_kernel(
     vta = backend()
     if vta is None:
         raise CompileError("the accelerator back end (tessera.compiler.vta) is not available")
+    wkl = layer_workload(node, graph)
     w = np.asarray(graph.constants[node.inputs[1]])
     bias = np.asarray(graph.constants[node.inputs[2]]) if len(node.inputs) > 2 else None
     shift, relu = int(node.attr("shift")), bool(node.attr("relu", 0))
-    in_shape = tuple(node.attr("in_shape"))
     name = str(node.attr("layer") or node.name)
     if node.op == "QConv2d":
-        n, c, h, wd = in_shape
-        t, lft, _, _ = node.attr("pads") or (0, 0, 0, 0)
-        sh, sw = node.attr("strides") or (1, 1)
-        wkl = vta.Conv2dWorkload(
-            batch=n, height=h, width=wd, in_channels=c, out_channels=w.shape[0],
-            kernel_h=w.shape[2], kernel_w=w.shape[3], pad_h=t, pad_w=lft, stride_h=sh,
-            stride_w=sw,
-        )
-        kernel = vta.build_qconv2d(wkl, w, bias, shift, relu, cfg, schedule=schedule, name=name)
-    elif node.op == "QDense":
-        m, k = in_shape
-        wkl = vta.DenseWorkload(m, k, w.shape[0])
-        kernel = vta.build_qdense(wkl, w, bias, shift, relu, cfg, schedule=schedule, name=name)
-    else:
-        raise CompileError(f"node '{node.name}' ({node.op}) is not an accelerator layer")
-    return kernel
+        return vta.build_qconv2d(wkl, w, bias, shift, relu, cfg, schedule=schedule, name=name)
+    return vta.build_qdense(wkl, w, bias, shift, relu, cfg, schedule=schedule, name=name)

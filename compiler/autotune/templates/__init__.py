@@ -10,6 +10,7 @@ _MODULES = {
     "conv2d_nchw": ("tessera.compiler.autotune.templates.conv2d", "Conv2dTemplate"),
     "faulty_add": ("tessera.compiler.autotune.templates.faulty", "FaultyTemplate"),
     "vta_conv2d": ("tessera.compiler.autotune.templates.vta_conv2d", "VtaConv2dTemplate"),
+    "vta_dense": ("tessera.compiler.autotune.templates.vta_dense", "VtaDenseTemplate"),
 }
 TEMPLATES = tuple(_MODULES)
 _LOADED: dict[str, Template] = {}

@@ -127,10 +127,11 @@ def test_cli_tune_digits_for_the_accelerator(tmp_path: Path) -> None:
     assert rc == 0 and (tmp_path / "v.png").exists()
     with Database(db) as d:
         recs = [r for r in d.records() if r.error_kind != "invalid"]
-    assert len(recs) == 4 and all(r.ok and r.target == "vta" for r in recs)
-    assert {r.workload for r in recs} == {
-        '["vta_conv2d",[1,1,8,8,16,3,3,1,1,"small","fsim"]]',
-        '["vta_conv2d",[1,16,4,4,32,3,3,1,1,"small","fsim"]]'}
+    assert len(recs) == 6 and all(r.ok and r.target == "vta" for r in recs)
+    assert {r.workload for r in recs} == {  # the stem as compile_vta builds it: im2col, 1x1
+        '["vta_conv2d",[1,9,8,8,16,1,1,1,0,"small","fsim"]]',
+        '["vta_conv2d",[1,16,4,4,32,3,3,1,1,"small","fsim"]]',
+        '["vta_dense",[1,10,128,"small","fsim"]]'}
 
 
 def test_cli_on_a_dask_cluster_with_export_and_import(tmp_path: Path) -> None:

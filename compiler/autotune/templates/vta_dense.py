@@ -1,0 +1,110 @@
+"""The accelerator's int8 dense layer as a tuning template, like ``vta_conv2d``: knobs from
+``tessera.compiler.vta`` (tile_n over the row blocks, tile_oc, tile_ic, vthreads; a dense
+layer is a 1x1 conv over a 1x1 image, so tile_h = tile_w = 1), cost = cycles of a real run on
+a device (``fsim``'s cycle model or ``rtl-fast``), output checked bit for bit against
+``runtime.reference.qnn.qdense``.
+
+args: (M, N, K, hw_config_name, device) -- ``(M, K) x (N, K)^T``, in the ``matmul``
+template's order, so a Gemm/MatMul group names its CPU and accelerator tasks alike.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from tessera.compiler.autotune.features import N_LOOP_FEATURES
+from tessera.compiler.autotune.space import Config, ConfigSpace, Knob
+from tessera.compiler.autotune.templates.base import Template
+from tessera.compiler.errors import TesseraError
+
+
+def _workload(args: tuple[Any, ...]) -> Any:
+    from tessera.compiler.vta import DenseWorkload
+
+    m, n, k = (int(a) for a in args[:3])
+    return DenseWorkload(m, k, n)
+
+
+def _config(args: tuple[Any, ...]) -> Any:
+    from tessera.hw.config import HwConfig
+
+    return HwConfig.named(args[3])
+
+
+class VtaDenseTemplate(Template):
+    name = "vta_dense"
+    custom_measure = True
+
+    def space(self, args: tuple[Any, ...]) -> ConfigSpace:
+        from tessera.compiler.vta import knob_space, validate_schedule
+
+        wkl, cfg = _workload(args), _config(args)
+
+        def check(point: Config) -> str | None:
+            try:
+                validate_schedule(wkl, cfg, point.to_dict())
+            except TesseraError as err:
+                return str(err)
+            return None
+
+        return ConfigSpace([Knob(k, tuple(v)) for k, v in knob_space(wkl, cfg).items()], check)
+
+    def default(self, args: tuple[Any, ...]) -> dict[str, Any]:
+        from tessera.compiler.vta import default_schedule
+
+        return dict(default_schedule(_workload(args), _config(args)))
+
+    def flops(self, args: tuple[Any, ...]) -> float:
+        m, n, k = args[:3]
+        return 2.0 * m * n * k
+
+    def hardware(self, args: tuple[Any, ...]) -> dict[str, Any] | None:
+        from tessera.compiler.autotune.hardware import vta_descriptor
+
+        return vta_descriptor(_config(args), args[4])
+
+    def measure(self, args: tuple[Any, ...], cfg: Config, p: dict[str, Any]) -> dict[str, Any]:
+        """Build with the schedule, run on the device, check against qnn, report cycles."""
+        import tessera.runtime as rt
+        from tessera.compiler.vta import build_qdense
+        from tessera.hw.layout import pack_matrix_inp, unpack_matrix
+        from tessera.runtime.reference.qnn import qdense
+
+        wkl, hw = _workload(args), _config(args)
+        m, n, k = args[:3]
+        rng = np.random.default_rng(0)
+        x = rng.integers(-8, 8, (m, k), dtype=np.int8)
+        wt = rng.integers(-8, 8, (n, k), dtype=np.int8)
+        bias = rng.integers(-64, 64, (n,), dtype=np.int32)
+        out: dict[str, Any] = {"costs": [], "error_kind": None, "error_msg": "",
+                               "features": self.features(args, cfg)}
+        try:
+            kernel = build_qdense(wkl, wt, bias, 4, True, hw, schedule=cfg.to_dict())
+        except TesseraError as err:
+            out.update(error_kind="build", error_msg=f"{type(err).__name__}: {err}")
+            return out
+        dev = rt.device(args[4], cfg=hw)
+        try:
+            outs, res = kernel.run(dev, {"data": pack_matrix_inp(x, hw)})
+        finally:
+            close = getattr(dev, "close", None)
+            if close is not None:
+                close()
+        got = unpack_matrix(outs["out"], (m, n), hw)
+        want = qdense(x, wt, bias, 4, True)
+        if not np.array_equal(got, want):
+            out.update(error_kind="wrong", error_msg=f"output differs from qnn.qdense in "
+                       f"{int(np.sum(got != want))} values")
+            return out
+        out["costs"] = [float(res.cycles)]
+        return out
+
+    def features(self, args: tuple[Any, ...], cfg: Config) -> list[float]:
+        """Knob values and the workload's dimensions (log scale), padded to the CPU length."""
+        vals = [math.log2(1 + float(v)) for v in cfg.to_dict().values()]
+        dims = [math.log2(1 + float(a)) for a in args[:3]]
+        feats = (vals + dims)[:N_LOOP_FEATURES]
+        return feats + [0.0] * (N_LOOP_FEATURES - len(feats))
