@@ -10,7 +10,7 @@ utilization ``macs / (cycles * cfg.macs_per_cycle)`` and the bytes its LOAD/STOR
 move. CPU steps report wall time. The model timeline places the steps one after another on a
 common time axis (accelerator cycles at the configuration's clock, CPU wall time); within an
 accelerator step, the four units' busy and stall intervals come from the device's timeline
-where it has one (fsim), else the step is one event.
+where it has one (fsim, rtl-fast), else the step is one event (rtl).
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from tessera.runtime.accel_exec import AccelStep, dma_bytes
 from tessera.runtime.executor import GraphModule
 
 UNITS = ("fetch", "load", "compute", "store")
+TIMELINE_DEVICES = ("fsim", "rtl-fast")  # devices whose runs take timeline=True
 
 
 @dataclass
@@ -209,7 +210,7 @@ def profile_module(module: GraphModule, feeds: Mapping[str, Any],
         accel = isinstance(kernel, AccelStep)
         if accel:
             saved = dict(kernel.options)
-            if timeline and kernel.device_name == "fsim":
+            if timeline and kernel.device_name in TIMELINE_DEVICES:
                 kernel.options["timeline"] = True
         t0 = time.perf_counter()
         try:

@@ -9,6 +9,11 @@ runs (each run resets it; on-chip buffers keep their contents, as on the hardwar
 
 Waveforms: ``RtlFastDevice(waves="vcd", wave_path=...)`` builds the traced variant and
 records every run into that one VCD file (FST is offered by the ``rtl`` device only).
+
+Timelines: ``run(program, timeline=True)`` records the design's ``events_o`` port (the bits
+the busy/stall counters count) at every change and returns fsim-style intervals
+``(unit, "busy" | "stall", start, end)`` in ``RunResult.timeline``; each unit's busy and
+stall time adds up to its counter exactly.
 """
 
 from __future__ import annotations
@@ -19,6 +24,8 @@ import logging
 import time
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from tessera.hw import regmap
 from tessera.hw.config import HwConfig
@@ -66,6 +73,10 @@ def _load(path: Path) -> ctypes.CDLL:
         lib.th_now.argtypes = [vp]
         lib.th_now.restype = u64
         lib.th_bus_bits.restype = u32
+        lib.th_events_record.argtypes = [vp, ctypes.c_int]
+        lib.th_events_count.argtypes = [vp]
+        lib.th_events_count.restype = u64
+        lib.th_events_copy.argtypes = [vp, ctypes.c_void_p, ctypes.c_void_p]
         _LIBS[path] = lib
     return _LIBS[path]
 
@@ -74,6 +85,7 @@ class RtlFastDevice(RtlDeviceBase):
     """The accelerator's RTL in a native Verilator harness (C++ DRAM model and cycle loop)."""
 
     name = "rtl-fast"
+    RUN_OPTIONS = RtlDeviceBase.RUN_OPTIONS | {"timeline"}
 
     def __init__(
         self,
@@ -176,12 +188,17 @@ class RtlFastDevice(RtlDeviceBase):
         self._write_reg(regmap.INSN_COUNT, insn_count)
         if options.get("watchdog") is not None:
             self._write_reg(regmap.WATCHDOG, int(options["watchdog"]))
+        timeline = bool(options.get("timeline", False))
+        if timeline:
+            self._lib.th_events_record(handle, 1)
+        origin = int(self._lib.th_now(handle))
         self._write_reg(regmap.CTRL, regmap.CTRL_START)
         sim_cycles = ctypes.c_uint64(0)
         sim_started = time.monotonic()
         rc = self._lib.th_run(handle, regmap.CTRL, regmap.CTRL_DONE, regmap.CTRL_ERROR,
                               max_cycles, POLL_CYCLES, timeout_s, ctypes.byref(sim_cycles))
         sim_wall = time.monotonic() - sim_started
+        intervals = self._timeline(handle, origin) if timeline else None
         registers = {reg: self.read_reg(addr) for reg, addr in regmap.COUNTERS.items()}
         registers["status"] = self.read_reg(regmap.STATUS)
         registers["error_pc"] = self.read_reg(regmap.ERROR_PC)
@@ -192,8 +209,21 @@ class RtlFastDevice(RtlDeviceBase):
             counters=counters_of(registers),
             wall_s=time.monotonic() - started,
             waveform=self.wave_path,
+            timeline=intervals,
             extra={"sim_wall_s": sim_wall, "sim_cycles": int(sim_cycles.value)},
         )
+
+    def _timeline(self, handle: int, origin: int) -> list[tuple[str, str, int, int]]:
+        """The recorded changes of the design's ``events_o`` as fsim-style intervals
+        ``(unit, "busy" | "stall", start, end)``, cycle 0 being the host's START write."""
+        end = int(self._lib.th_now(handle)) - origin
+        n = int(self._lib.th_events_count(handle))
+        self._lib.th_events_record(handle, 0)
+        cycles = np.zeros(n, np.uint64)
+        values = np.zeros(n, np.uint16)
+        if n:
+            self._lib.th_events_copy(handle, cycles.ctypes.data, values.ctypes.data)
+        return events_to_intervals(cycles.astype(np.int64) - origin, values, end)
 
     def close(self) -> None:
         if self._h is not None:
@@ -203,6 +233,26 @@ class RtlFastDevice(RtlDeviceBase):
     def __del__(self) -> None:
         with contextlib.suppress(Exception):  # interpreter shutdown
             self.close()
+
+
+# events_o bit -> (unit, kind), as tessera_top.v packs them (bits 8, 9: gemm and alu issue)
+EVENT_BITS = (("load", "busy"), ("load", "stall"), ("compute", "busy"), ("compute", "stall"),
+              ("store", "busy"), ("store", "stall"), ("fetch", "busy"), ("fetch", "stall"))
+
+
+def events_to_intervals(cycles: np.ndarray, values: np.ndarray, end: int
+                        ) -> list[tuple[str, str, int, int]]:
+    """Per-bit intervals from the change list (``values[i]`` holds from ``cycles[i]`` until the
+    next change; the last until ``end``), sorted by start."""
+    out: list[tuple[str, str, int, int]] = []
+    bounds = np.append(cycles, end)
+    for bit, (unit, kind) in enumerate(EVENT_BITS):
+        on = (values.astype(np.int64) >> bit) & 1
+        edges = np.diff(np.concatenate(([0], on, [0])))
+        starts, stops = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+        out.extend((unit, kind, int(bounds[a]), int(bounds[b])) for a, b in zip(starts, stops))
+    out.sort(key=lambda t: (t[2], t[0], t[1]))
+    return out
 
 
 register_device("rtl-fast", RtlFastDevice)

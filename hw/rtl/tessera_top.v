@@ -5,7 +5,10 @@
 // Ports: clk_i, rst_ni (active-low, synchronous), s_axil_* (AXI4-Lite slave, 32-bit data,
 // 8-bit address), m_axi_* (AXI4 master, 32-bit address, BUS_BITS data, 1-bit IDs), irq_o
 // (high while done or error). The AXI names have no _i/_o suffix on purpose: cocotbext-axi's
-// from_prefix looks them up by their plain AXI names.
+// from_prefix looks them up by their plain AXI names. events_o: this cycle's unit activity
+// (the bits the busy/stall counters count: {alu, gemm, fetch stall, fetch busy, store stall,
+// store busy, compute stall, compute busy, load stall, load busy}) for simulators' timelines;
+// a board design leaves it unconnected.
 `default_nettype none
 
 module tessera_top (
@@ -67,7 +70,8 @@ module tessera_top (
     input  wire                 m_axi_rlast,
     input  wire                 m_axi_rvalid,
     output wire                 m_axi_rready,
-    output wire                 irq_o
+    output wire                 irq_o,
+    output wire [9:0]           events_o
 );
 `include "tessera_params.vh"
 
@@ -261,6 +265,7 @@ module tessera_top (
   wire [1:0] retired = {1'b0, ld_retire} + {1'b0, cp_retire} + {1'b0, st_retire};
   wire [9:0] events = {cp_alu, cp_gemm, fetch_stall, fetch_busy, st_stall, st_busy,
                        cp_stall, cp_busy, ld_stall, ld_busy};
+  assign events_o = events;
 
   tessera_control u_control (
     .clk_i(clk_i), .rst_ni(rst_ni), .start_i(start), .soft_reset_i(soft_reset),

@@ -13,7 +13,9 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <algorithm>
 #include <deque>
+#include <vector>
 
 #include "Vdut.h"
 #include "verilated.h"
@@ -88,6 +90,11 @@ struct Harness {
     uint32_t al_addr = 0, al_data = 0, al_rdata = 0;
     uint8_t al_resp = 0;
     bool al_done = false;
+    // unit-activity timeline: (cycle, events_o) at every change while recording
+    bool record = false;
+    uint16_t last_events = 0;
+    std::vector<uint64_t> ev_cycle;
+    std::vector<uint16_t> ev_value;
 };
 
 inline uint64_t word_of(const Burst& b) {
@@ -227,6 +234,14 @@ inline void cycle(Harness* h) {
     h->top->eval();
     dump(h, 0);
     sample(h);
+    if (h->record) {
+        const uint16_t e = h->top->events_o;
+        if (e != h->last_events) {
+            h->ev_cycle.push_back(h->now);
+            h->ev_value.push_back(e);
+            h->last_events = e;
+        }
+    }
     h->top->clk_i = 1;
     h->top->eval();
     dump(h, 1);
@@ -388,5 +403,25 @@ void th_step(void* p, uint64_t n) {
 }
 
 uint64_t th_now(void* p) { return static_cast<Harness*>(p)->now; }
+
+// Start (on != 0, clearing what was recorded) or stop recording the unit-activity timeline.
+void th_events_record(void* p, int on) {
+    Harness* h = static_cast<Harness*>(p);
+    h->record = on != 0;
+    if (h->record) {
+        h->ev_cycle.clear();
+        h->ev_value.clear();
+        h->last_events = 0;
+    }
+}
+
+uint64_t th_events_count(void* p) { return static_cast<Harness*>(p)->ev_cycle.size(); }
+
+// Copy the recorded changes: cycles[i] is when events_o became values[i].
+void th_events_copy(void* p, uint64_t* cycles, uint16_t* values) {
+    Harness* h = static_cast<Harness*>(p);
+    std::copy(h->ev_cycle.begin(), h->ev_cycle.end(), cycles);
+    std::copy(h->ev_value.begin(), h->ev_value.end(), values);
+}
 
 }  // extern "C"

@@ -110,6 +110,23 @@ def test_profile_table_json_trace_png(digits, data, tmp_path):
         prof.layer("conv9")
 
 
+@pytest.mark.verilator
+def test_profile_on_rtl_fast_has_unit_timelines(digits, data, tmp_path):
+    """On rtl-fast the profile's units come from the RTL's own activity (events_o): per layer,
+    compute busy covers at least the GEMM work and every unit appears."""
+    loaded = rt.load(digits.save(tmp_path / "digits.tsr"), device="rtl-fast")
+    prof = profile_module(loaded, {"x": data[1][:1]})
+    vta = [lp for lp in prof.layers if lp.where == "vta"]
+    assert [lp.device for lp in vta] == ["rtl-fast"] * 3
+    cfg = next(k for k in loaded._kernels if isinstance(k, AccelStep)).kernel.cfg
+    for lp in vta:
+        assert {u for u, *_ in lp.timeline} == {"fetch", "load", "compute", "store"}
+        busy = sum(b - a for u, k, a, b in lp.timeline if (u, k) == ("compute", "busy"))
+        assert lp.macs / cfg.macs_per_cycle <= busy <= lp.cycles
+    tids = {e["tid"] for e in prof.chrome_trace()["traceEvents"] if e.get("cat") == "busy"}
+    assert tids == {1, 2, 3, 4}
+
+
 def _two_conv_model() -> onnx.ModelProto:
     rng = np.random.default_rng(3)
     w1 = numpy_helper.from_array(rng.normal(0, 0.3, (16, 8, 3, 3)).astype(np.float32), "w1")

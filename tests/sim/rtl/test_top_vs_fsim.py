@@ -151,3 +151,27 @@ def test_rtl_bench_equals_rtl_fast_on_the_default_configuration(tmp_path: Path) 
     a, b = slow.run(prog), fast.run(prog)
     assert (a.cycles, a.counters) == (b.cycles, b.counters)
     assert slow.read_dram(0, DRAM) == fast.read_dram(0, DRAM)
+
+
+@pytest.mark.parametrize("seed", [5, 6, 7])
+def test_rtl_fast_timeline_adds_up_to_the_counters(seed: int) -> None:
+    """The rtl-fast timeline (the design's events_o at every change) gives each unit's busy
+    and stall time exactly as its counter does, the intervals of one unit and kind do not
+    overlap, and a run without the option has no timeline and the same cycles."""
+    cfg = HwConfig.small()
+    rp = random_program(cfg, seed, length=30)
+    prog = Program(rp.insns, cfg, name=f"random{seed}")
+    dev = RtlFastDevice(cfg, dram_bytes=DRAM)
+    dev.write_dram(rp.dram_base, rp.image)
+    plain = dev.run(prog)
+    dev.write_dram(rp.dram_base, rp.image)
+    res = dev.run(prog, timeline=True)
+    assert plain.timeline is None and res.timeline
+    assert (res.cycles, res.counters) == (plain.cycles, plain.counters)
+    for unit in ("fetch", "load", "compute", "store"):
+        for kind in ("busy", "stall"):
+            spans = sorted((a, b) for u, k, a, b in res.timeline if (u, k) == (unit, kind))
+            assert all(a < b for a, b in spans)
+            assert all(b0 <= a1 for (_, b0), (a1, _) in zip(spans, spans[1:]))
+            assert sum(b - a for a, b in spans) == res.counters[f"{unit}_{kind}"], (unit, kind)
+    assert max(b for *_, b in res.timeline) <= res.cycles + 16  # ends with the run
