@@ -22,7 +22,6 @@ import argparse
 import hashlib
 import json
 import logging
-import platform
 import statistics
 import sys
 import time
@@ -31,23 +30,12 @@ from typing import Any
 
 import numpy as np
 
-from tessera.runtime.cpu.target import cpuinfo_flags
+from tessera.runtime.hostinfo import machine, versions
 
 HERE = Path(__file__).resolve().parent
 TSIM_RESNET18_S = 228.0
 BAR_S = 20.0
 log = logging.getLogger("bench_e2e")
-
-
-def machine() -> dict[str, Any]:
-    flags = sorted(cpuinfo_flags() & {"avx", "avx2", "avx512f", "fma", "sse4_2", "neon"})
-    import llvmlite
-    import onnx
-
-    return {"platform": platform.platform(), "processor": platform.processor(),
-            "python": platform.python_version(), "cpu_flags": flags,
-            "versions": {"numpy": np.__version__, "onnx": onnx.__version__,
-                         "llvmlite": llvmlite.__version__}}
 
 
 def model_and_data(name: str, size: int) -> tuple[Any, list[dict[str, np.ndarray]],
@@ -114,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     a = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(levelname)s %(name)s: %(message)s")
-    info = machine()
+    info = {**machine(), "versions": versions("onnx", "llvmlite")}
     records = []
     for name in a.models.split(","):
         model, cal, feeds = model_and_data(name, a.size)

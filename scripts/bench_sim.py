@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import platform
 import statistics
 import sys
 import time
@@ -23,31 +22,11 @@ import numpy as np
 
 from tessera.hw import HwConfig
 from tessera.hw import layout as L
-from tessera.runtime.cpu.target import cpuinfo_flags
+from tessera.runtime.hostinfo import machine, versions
 from tessera.sim.fsim import FSim
 from tessera.sim.fsim.gemm_program import blocked_gemm, reference
 
 log = logging.getLogger("bench_sim")
-
-
-def machine() -> dict[str, object]:
-    flags = cpuinfo_flags()
-    simd = [f for f in flags if f.startswith(("avx", "sse4", "fma", "neon", "sve"))]
-    import os
-
-    return {"platform": platform.platform(), "processor": platform.processor(),
-            "cpu_count": os.cpu_count(), "cpu_flags": sorted(simd)}
-
-
-def versions() -> dict[str, str]:
-    import importlib.metadata as md
-
-    out = {"python": platform.python_version(), "numpy": np.__version__}
-    try:
-        out["tessera"] = md.version("tessera")
-    except md.PackageNotFoundError:
-        out["tessera"] = "unknown"
-    return out
 
 
 def bench(cfg: HwConfig, m: int, k: int, n: int, repeats: int) -> dict[str, object]:
