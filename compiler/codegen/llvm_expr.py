@@ -16,6 +16,8 @@ _SCALAR: dict[str, ir.Type] = {"float32": F32, "float64": F64, "int8": I8, "uint
                                "int16": I16, "int32": I32, "int64": I64, "bool": I1}
 _BITS = {"float32": 32, "float64": 64, "int8": 8, "uint8": 8, "int16": 16, "int32": 32,
          "int64": 64, "bool": 1}
+# strided vector loads up to this stride read the span and shuffle; wider ones gather lanes
+MAX_LOAD_STRIDE = 4
 _ICMP = {"<": "<", "<=": "<=", ">": ">", ">=": ">=", "==": "==", "!=": "!="}
 
 
@@ -98,6 +100,16 @@ class ExprEmitter:
         if isinstance(idx, E.Ramp) and isinstance(idx.stride, E.Const) and idx.stride.value == 1:
             ptr = self.address(e.buffer, self.expr(idx.base))
             return self.b.load(ptr, typ=ir.VectorType(et, n), align=align)
+        if (isinstance(idx, E.Ramp) and isinstance(idx.stride, E.Const)
+                and 1 < idx.stride.value <= MAX_LOAD_STRIDE):
+            # a constant stride (pooling, strided conv): one contiguous load of the span the
+            # lanes cover, then a shuffle that keeps every stride-th element
+            stride = int(idx.stride.value)
+            span = (n - 1) * stride + 1
+            ptr = self.address(e.buffer, self.expr(idx.base))
+            wide = self.b.load(ptr, typ=ir.VectorType(et, span), align=align)
+            mask = ir.Constant(ir.VectorType(I32, n), [k * stride for k in range(n)])
+            return self.b.shuffle_vector(wide, ir.Constant(wide.type, ir.Undefined), mask)
         vidx = self.expr(idx)
         out = ir.Constant(ir.VectorType(et, n), ir.Undefined)
         for k in range(n):

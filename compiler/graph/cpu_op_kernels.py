@@ -51,7 +51,10 @@ def _inputs(node: Node, graph: Graph, names: list[str]) -> list[Any]:
 
 
 def _pool(node: Node, graph: Graph) -> tuple[Any, list[str], dict[str, Any]] | None:
+    """MaxPool / AveragePool, 2-D, any padding and ceil_mode (extra end padding that the
+    reference kernel adds too, and that AveragePool never counts); no dilations."""
     from tessera.compiler import ops
+    from tessera.runtime.reference.pool import pool_output_size
 
     names = [node.inputs[0]]
     if not _float_inputs(node, graph, names) or len(graph.types[names[0]].shape) != 4:
@@ -59,18 +62,26 @@ def _pool(node: Node, graph: Graph) -> tuple[Any, list[str], dict[str, Any]] | N
     kernel = list(node.attr("kernel_shape") or [])
     pads = list(node.attr("pads") or [0] * 4)
     strides = list(node.attr("strides") or [1, 1])
-    if (len(kernel) != 2 or len(pads) != 4 or pads[:2] != pads[2:] or len(strides) != 2
-            or node.attr("ceil_mode", 0) or node.attr("auto_pad", "NOTSET") != "NOTSET"
+    if (len(kernel) != 2 or len(pads) != 4 or len(strides) != 2
+            or node.attr("auto_pad", "NOTSET") != "NOTSET"
             or any(d != 1 for d in node.attr("dilations") or [1, 1])
             or node.attr("storage_order", 0)):
         return None
+    size = graph.types[names[0]].shape[2:]
+    ceil = bool(node.attr("ceil_mode", 0))
+    out = [pool_output_size(size[i], kernel[i], strides[i], 1, pads[i], pads[i + 2], ceil)
+           for i in range(2)]
+    # ceil_mode: the end padding grows until the last window fits
+    after = [max(pads[i + 2], (out[i] - 1) * strides[i] + kernel[i] - size[i] - pads[i])
+             for i in range(2)]
     (x,) = _inputs(node, graph, names)
     if node.op == "MaxPool":
-        out = ops.max_pool2d(x, kernel, strides, pads[:2])
+        y = ops.max_pool2d(x, kernel, strides, pads[:2], padding_after=after)
     else:
-        out = ops.avg_pool2d(x, kernel, strides, pads[:2],
-                             count_include_pad=bool(node.attr("count_include_pad", 0)))
-    return _finish(node, graph, out, [x], names)
+        y = ops.avg_pool2d(x, kernel, strides, pads[:2], padding_after=after,
+                           count_include_pad=bool(node.attr("count_include_pad", 0)),
+                           counted_after=pads[2:])
+    return _finish(node, graph, y, [x], names)
 
 
 def _global_pool(node: Node, graph: Graph) -> tuple[Any, list[str], dict[str, Any]] | None:

@@ -17,29 +17,44 @@ def _pair(v: int | Sequence[int]) -> tuple[int, int]:
 
 
 def _window(data: T.Tensor, kernel: int | Sequence[int], stride: int | Sequence[int] | None,
-            padding: int | Sequence[int], op: str) -> tuple[int, int, int, int, int, int, int, int]:
+            padding: int | Sequence[int], padding_after: int | Sequence[int] | None, op: str
+            ) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int], tuple[int, int],
+                       tuple[int, int]]:
+    """(kernel, stride, padding before, padding after, output size), each as (h, w)."""
     if data.ndim != 4:
         raise CompileError(f"{op}: data must be 4-D NCHW, not {data.shape}")
     (kh, kw), (sh, sw) = _pair(kernel), _pair(stride if stride is not None else kernel)
-    ph, pw = _pair(padding)
-    if min(kh, kw, sh, sw) < 1 or min(ph, pw) < 0:
+    before = _pair(padding)
+    after = before if padding_after is None else _pair(padding_after)
+    if min(kh, kw, sh, sw) < 1 or min(*before, *after) < 0:
         raise CompileError(f"{op}: kernel and stride must be >= 1 and padding >= 0, not "
-                           f"{(kh, kw)}, {(sh, sw)}, {(ph, pw)}")
+                           f"{(kh, kw)}, {(sh, sw)}, {before}/{after}")
     _, _, h, w = data.shape
-    oh, ow = (h + 2 * ph - kh) // sh + 1, (w + 2 * pw - kw) // sw + 1
+    oh = (h + before[0] + after[0] - kh) // sh + 1
+    ow = (w + before[1] + after[1] - kw) // sw + 1
     if oh < 1 or ow < 1:
         raise CompileError(f"{op}: output must be at least 1x1, not {oh}x{ow}")
-    return kh, kw, sh, sw, ph, pw, oh, ow
+    return (kh, kw), (sh, sw), before, after, (oh, ow)
+
+
+def _padded(data: T.Tensor, before: tuple[int, int], after: tuple[int, int], value: float,
+            name: str) -> T.Tensor:
+    """``data`` padded with ``value``: a compute that the schedule inlines into the window
+    reads (a select on likely bounds, which loop partition removes from the interior)."""
+    if not any(before + after):
+        return data
+    return pad_op(data, (0, 0, *before), (0, 0, *after), value=value, name=name + "_pad")
 
 
 def max_pool2d(data: T.Tensor, kernel: int | Sequence[int], stride: int | Sequence[int] | None
-               = None, padding: int | Sequence[int] = 0, name: str = "max_pool2d") -> T.Tensor:
-    kh, kw, sh, sw, ph, pw, oh, ow = _window(data, kernel, stride, padding, "max_pool2d")
+               = None, padding: int | Sequence[int] = 0, name: str = "max_pool2d",
+               padding_after: int | Sequence[int] | None = None) -> T.Tensor:
+    """Max over each window; ``padding_after`` (default: ``padding``) may be larger, as in
+    ONNX's ceil_mode, where the last window reaches past the padded input."""
+    (kh, kw), (sh, sw), before, after, (oh, ow) = _window(
+        data, kernel, stride, padding, padding_after, "max_pool2d")
     n, c, _, _ = data.shape
-    src = data
-    if ph or pw:
-        src = pad_op(data, (0, 0, ph, pw), value=float(E.min_value(data.dtype).value),
-                     name=name + "_pad")
+    src = _padded(data, before, after, float(E.min_value(data.dtype).value), name)
     ry, rx = T.reduce_axis(kh, "ry"), T.reduce_axis(kw, "rx")
     return T.compute((n, c, oh, ow),
                      lambda b, ch, y, x: T.max(src[b, ch, y * sh + ry, x * sw + rx], axis=[ry, rx]),
@@ -48,25 +63,34 @@ def max_pool2d(data: T.Tensor, kernel: int | Sequence[int], stride: int | Sequen
 
 def avg_pool2d(data: T.Tensor, kernel: int | Sequence[int], stride: int | Sequence[int] | None
                = None, padding: int | Sequence[int] = 0, count_include_pad: bool = False,
-               name: str = "avg_pool2d") -> T.Tensor:
-    """Average over each window; padded cells are excluded from the count by default (ONNX)."""
+               name: str = "avg_pool2d", padding_after: int | Sequence[int] | None = None,
+               counted_after: int | Sequence[int] | None = None) -> T.Tensor:
+    """Average over each window; padded cells are excluded from the count by default (ONNX).
+    With ``count_include_pad``, the cells of ``padding`` before and of ``counted_after``
+    (default: all of ``padding_after``) after count; ceil_mode's extra cells never do."""
     if not E.is_float(data.dtype):
         raise CompileError(f"avg_pool2d: data must be a float tensor, not {data.dtype}")
-    kh, kw, sh, sw, ph, pw, oh, ow = _window(data, kernel, stride, padding, "avg_pool2d")
+    (kh, kw), (sh, sw), before, after, (oh, ow) = _window(
+        data, kernel, stride, padding, padding_after, "avg_pool2d")
     n, c, h, w = data.shape
-    src = pad_op(data, (0, 0, ph, pw), name=name + "_pad") if ph or pw else data
+    src = _padded(data, before, after, 0.0, name)
     ry, rx = T.reduce_axis(kh, "ry"), T.reduce_axis(kw, "rx")
     total = T.compute((n, c, oh, ow),
                       lambda b, ch, y, x: T.sum(src[b, ch, y * sh + ry, x * sw + rx],
                                                 axis=[ry, rx]),
                       name=name + "_sum", tag="pool")
+    counted = after if counted_after is None else _pair(counted_after)
+    # the window's cells that count lie in [lo, hi) of the unpadded coordinates
+    (lo_h, lo_w), (hi_h, hi_w) = ((-before[0], -before[1]), (h + counted[0], w + counted[1])) \
+        if count_include_pad else ((0, 0), (h, w))
+    if (lo_h, lo_w, hi_h, hi_w) == (-before[0], -before[1], h + after[0], w + after[1]):
+        return T.compute((n, c, oh, ow), lambda *i: total[i] * (1.0 / (kh * kw)), name=name,
+                         tag="pool_epilogue")
 
     def body(b: E.Var, ch: E.Var, y: E.Var, x: E.Var) -> E.Expr:
-        if count_include_pad or not (ph or pw):
-            return total[b, ch, y, x] * (1.0 / (kh * kw))
-        y0, x0 = y * sh - ph, x * sw - pw
-        hh = E.minimum(y0 + kh, h) - E.maximum(y0, 0)
-        ww = E.minimum(x0 + kw, w) - E.maximum(x0, 0)
+        y0, x0 = y * sh - before[0], x * sw - before[1]
+        hh = E.minimum(y0 + kh, hi_h) - E.maximum(y0, lo_h)
+        ww = E.minimum(x0 + kw, hi_w) - E.maximum(x0, lo_w)
         return total[b, ch, y, x] / E.cast(data.dtype, hh * ww)
 
     return T.compute((n, c, oh, ow), body, name=name, tag="pool_epilogue")

@@ -160,3 +160,24 @@ def test_handwritten_loop_ir_with_let_if_else_and_evaluate():
     y = np.zeros(8, np.float32)
     build(f)(y)
     np.testing.assert_array_equal(y, [0, 3, 6, 9, -1, -1, -1, -1])
+
+
+@pytest.mark.parametrize("dtype", ["float32", "int8", "float64"])
+@pytest.mark.parametrize("stride", [2, 3, 4, 5])
+def test_constant_stride_vector_loads(dtype, stride):
+    """Strides up to MAX_LOAD_STRIDE load the span once and shuffle; wider ones gather lanes;
+    both read exactly the strided elements (a short last vector included)."""
+    from tessera.compiler.codegen.llvm_expr import MAX_LOAD_STRIDE
+
+    n = 21
+    X = te.placeholder((n * stride,), dtype, "X")
+    Y = te.compute((n,), lambda i: X[i * stride] + X[i * stride + stride - 1], name="Y")
+    s = te.create_schedule(Y)
+    _, inner = s[Y].split(s[Y].op.axis[0], factor=8)
+    s[Y].vectorize(inner)
+    kernel = build(s, [X, Y])
+    assert (f"load <{7 * stride + 1} x" in kernel.llvm_ir) == (stride <= MAX_LOAD_STRIDE)
+    x = (np.arange(n * stride) % 50).astype(dtype)
+    y = np.zeros(n, dtype)
+    kernel(x, y)
+    np.testing.assert_array_equal(y, x[::stride] + x[stride - 1::stride])

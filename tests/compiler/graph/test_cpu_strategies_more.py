@@ -67,6 +67,40 @@ def test_pooling(op: str, shape: tuple[int, ...], out: tuple[int, ...], attrs: d
     _check(_model(op, [shape], out, **attrs), op, [shape])
 
 
+# padding computed inline, asymmetric (auto_pad) and ceil_mode (extra end padding, never
+# counted by AveragePool), strides the vector loads shuffle (2, 3) or gather (5)
+WINDOWS = [
+    ("MaxPool", (1, 8, 112, 112), dict(kernel_shape=[3, 3], strides=[2, 2], pads=[1] * 4)),
+    ("MaxPool", (1, 3, 8, 8), dict(kernel_shape=[3, 3], strides=[2, 2], ceil_mode=1)),
+    ("MaxPool", (2, 4, 9, 10), dict(kernel_shape=[3, 3], strides=[2, 2], pads=[1] * 4,
+                                    ceil_mode=1)),
+    ("MaxPool", (1, 2, 10, 10), dict(kernel_shape=[3, 3], strides=[3, 3], ceil_mode=1)),
+    ("MaxPool", (1, 3, 5, 6), dict(kernel_shape=[2, 2], auto_pad="SAME_UPPER")),
+    ("MaxPool", (1, 2, 5, 7), dict(kernel_shape=[3, 2], strides=[1, 2], pads=[0, 1, 2, 0])),
+    ("MaxPool", (1, 1, 11, 13), dict(kernel_shape=[5, 5], strides=[5, 5], ceil_mode=1)),
+    ("AveragePool", (2, 4, 9, 10), dict(kernel_shape=[3, 3], strides=[2, 2], pads=[1] * 4,
+                                        ceil_mode=1)),
+    ("AveragePool", (2, 4, 9, 10), dict(kernel_shape=[3, 3], strides=[2, 2], pads=[1] * 4,
+                                        ceil_mode=1, count_include_pad=1)),
+    ("AveragePool", (1, 2, 7, 7), dict(kernel_shape=[2, 2], strides=[2, 2], ceil_mode=1,
+                                       count_include_pad=1)),
+    ("AveragePool", (1, 3, 5, 6), dict(kernel_shape=[2, 2], auto_pad="SAME_LOWER",
+                                       count_include_pad=1)),
+]
+
+
+@pytest.mark.parametrize("op,shape,attrs", WINDOWS)
+def test_pooling_windows(op: str, shape: tuple[int, ...], attrs: dict) -> None:
+    from onnx.reference import ReferenceEvaluator
+
+    x = np.random.default_rng(3).standard_normal(shape).astype(np.float32)
+    (ref,) = ReferenceEvaluator(_model(op, [shape], shape, **attrs)).run(None, {"x0": x})
+    model = _model(op, [shape], ref.shape, **attrs)
+    _check(model, op, [shape])
+    (got,) = compile(model, kernels="compiled").run({"x0": x})
+    np.testing.assert_allclose(got, ref, rtol=1e-5, atol=1e-6)  # and onnx's own reference
+
+
 UNARY: list[tuple[str, dict[str, Any]]] = [
     ("Relu", {}), ("LeakyRelu", {"alpha": 0.2}), ("Sigmoid", {}), ("Tanh", {}), ("Exp", {}),
     ("Sqrt", {}), ("Abs", {}), ("Neg", {}),
