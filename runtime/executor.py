@@ -80,7 +80,9 @@ def _llvm_step(step: Mapping[str, Any], code: Mapping[str, bytes]) -> StepKernel
     (``step["compiled"][node] = {symbol, code, object, target, params, args, bias}``: linked
     from the object code where it was built for this host, else compiled from the LLVM IR
     member ``code``; ``runtime/cpu/artifact_code.py``), the rest of its nodes
-    (epilogues) with the numpy reference kernels."""
+    (epilogues) with the numpy reference kernels. A kernel that computes a fused epilogue too
+    names the nodes it covers (``spec["fused"]``) and the value it writes (``spec["output"]``);
+    those nodes do not run again."""
     from tessera.runtime.cpu.artifact_code import load_member_kernel
 
     compiled: dict[str, Any] = {}
@@ -93,7 +95,8 @@ def _llvm_step(step: Mapping[str, Any], code: Mapping[str, bytes]) -> StepKernel
         if key not in _JIT_CACHE:
             _JIT_CACHE[key] = load_member_kernel(spec, code, params)
         compiled[name] = (_JIT_CACHE[key], spec)
-    nodes = list(step["nodes"])
+    fused = {n for spec in step["compiled"].values() for n in spec.get("fused", ())}
+    nodes = [n for n in step["nodes"] if n["name"] not in fused]
     inputs, outputs = list(step["inputs"]), list(step["outputs"])
     uses: dict[str, int] = {}
     for node in nodes:
@@ -130,8 +133,9 @@ def _llvm_step(step: Mapping[str, Any], code: Mapping[str, bytes]) -> StepKernel
                 kernel(*[np.ascontiguousarray(env[a]) for a in spec["args"]], out)
                 if spec.get("bias"):
                     out += env[spec["bias"]].reshape(spec["bias_shape"])
-                env[node["outputs"][0]] = out.reshape(spec["out_shape"])
-                owned.add(node["outputs"][0])
+                value = spec.get("output", node["outputs"][0])
+                env[value] = out.reshape(spec["out_shape"])
+                owned.add(value)
             return [env[o] for o in outputs]
 
     return _Kernel()
@@ -242,8 +246,9 @@ class GraphModule:
         by: dict[str, dict[str, int]] = {}
         for step, kind in zip(self.plan["steps"], self.strategies):
             compiled = step.get("compiled", {}) if kind != "numpy" else {}
+            covered = set(compiled) | {n for s in compiled.values() for n in s.get("fused", ())}
             for node in step["nodes"]:
-                k = kind if node["name"] in compiled else "numpy"
+                k = kind if node["name"] in covered else "numpy"
                 by.setdefault(k, {})
                 by[k][node["op"]] = by[k].get(node["op"], 0) + 1
         weights = sum(int(v.nbytes) for v in self.constants.values())

@@ -89,6 +89,12 @@ def task_of_group(group: Any, graph: Any, target: str = "llvm", hw_config: str =
         if template != "conv2d_nchw":
             return None
         template, args = "vta_conv2d", (*_vta_conv_args(args, hw_config), hw_config, device)
+    if template == "conv2d_nchw":  # the llvm kernel computes the group's fused epilogue too
+        from tessera.compiler.graph.conv_epilogue import group_epilogue
+
+        epi = group_epilogue(group, graph)
+        if epi is not None and epi.steps:
+            args = (*args, epi.steps)
     return Task(template, tuple(args), target)
 
 

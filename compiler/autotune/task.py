@@ -27,6 +27,9 @@ class Task:
     args: tuple[Any, ...]
     target: str = "llvm"
 
+    def __post_init__(self) -> None:  # args read back from JSON hold lists: keep it hashable
+        object.__setattr__(self, "args", _frozen(self.args))
+
     @property
     def key(self) -> str:
         """The workload key: template and arguments (the target is stored apart)."""
@@ -53,6 +56,12 @@ class Task:
 
     def __str__(self) -> str:
         return f"{self.template}{tuple(self.args)}"
+
+
+def _frozen(value: Any) -> Any:
+    if isinstance(value, (list, tuple)):
+        return tuple(_frozen(v) for v in value)
+    return value
 
 
 def check_target(target: str) -> str:

@@ -1,12 +1,14 @@
 """CPU kernel strategies of the llvm target: the tensor compiler's operator library
 (``tessera.compiler.ops``) compiles the master node of a fused group -- Conv2D, Gemm/MatMul,
 pooling, unary and broadcast binary elementwise ops, Softmax, LayerNormalization, Transpose,
-constant Pad, Concat; the group's other nodes (bias, activation, residual add) stay numpy
-epilogues (the conv schedules take no fused epilogue). Flatten/Reshape stay numpy: views.
+constant Pad, Concat. A conv group is ONE kernel, the conv with its epilogue (bias, residual
+add, Relu, Clip; ``cpu_conv``); other groups' remaining nodes stay numpy epilogues.
+Flatten/Reshape stay numpy: views.
 
-Which kernel runs is *measured* at build time (``mode="auto"``): the compiled kernel and the
-numpy reference run on random inputs of the node's shapes and the faster one is kept, so a
-default schedule that loses to BLAS (small spatial sizes, 1x1 convs) does not slow the model.
+Which kernel runs is *measured* at build time (``mode="auto"``): the compiled step and the
+numpy reference of the whole group run on random inputs of its shapes and the faster one is
+kept, so a default schedule that loses to BLAS (small spatial sizes, 1x1 convs) does not slow
+the model.
 ``mode="compiled"`` always takes the compiled kernel, ``mode="numpy"`` never.
 """
 
@@ -20,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from tessera.compiler.errors import TesseraError
+from tessera.compiler.graph.cpu_conv import conv2d_group, conv2d_nchwc_group
 from tessera.compiler.graph.cpu_op_kernels import OP_BUILDERS
 from tessera.compiler.graph.cpu_op_kernels import kernel_symbol as _symbol
 from tessera.compiler.graph.ir import FusedGroup, Graph, Node
@@ -31,47 +34,6 @@ log = logging.getLogger(__name__)
 
 MODES = ("auto", "compiled", "numpy")
 Builder = Callable[[Node, Graph], "tuple[Any, list[str], dict[str, Any]] | None"]
-
-
-def _conv2d(node: Node, graph: Graph) -> tuple[Any, list[str], dict[str, Any]] | None:
-    from tessera.compiler.codegen import build
-    from tessera.compiler.ops.conv2d import conv2d_nchw, schedule_conv2d_nchw
-    from tessera.compiler.tensor import tensor as te
-
-    x, w = (graph.types[i] for i in node.inputs[:2])
-    pads = list(node.attr("pads") or [0] * 4)
-    if (
-        len(x.shape) != 4 or x.dtype != "float32" or node.attr("group", 1) != 1
-        or any(d != 1 for d in node.attr("dilations") or [1, 1])
-        or pads[0] != pads[2] or pads[1] != pads[3]
-    ):
-        return None
-    X = te.placeholder(x.shape, "float32", name="x")
-    W = te.placeholder(w.shape, "float32", name="w")
-    out = conv2d_nchw(X, W, stride=tuple(node.attr("strides") or (1, 1)),
-                      padding=(pads[0], pads[1]))
-    kernel = build(schedule_conv2d_nchw(out), [X, W, out], name=_symbol(node, graph))
-    extra: dict[str, Any] = {}
-    if len(node.inputs) > 2:
-        extra = {"bias": node.inputs[2], "bias_shape": [1, w.shape[0], 1, 1]}
-    return kernel, list(node.inputs[:2]), extra
-
-
-def _conv2d_nchwc(node: Node, graph: Graph) -> tuple[Any, list[str], dict[str, Any]] | None:
-    from tessera.compiler.codegen import build
-    from tessera.compiler.ops import conv2d_nchwc, schedule_conv2d_nchwc
-    from tessera.compiler.tensor import tensor as te
-
-    x, w = (graph.types[i] for i in node.inputs[:2])
-    X = te.placeholder(x.shape, "float32", name="x")
-    W = te.placeholder(w.shape, "float32", name="w")
-    out = conv2d_nchwc(X, W, stride=int(node.attr("strides")[0]),
-                       padding=int(node.attr("pads")[0]))
-    kernel = build(schedule_conv2d_nchwc(out), [X, W, out], name=_symbol(node, graph))
-    extra: dict[str, Any] = {}
-    if len(node.inputs) > 2:
-        extra = {"bias": node.inputs[2], "bias_shape": [1, w.shape[0], 1, 1, w.shape[5]]}
-    return kernel, list(node.inputs[:2]), extra
 
 
 def _task_of(node: Node, graph: Graph) -> Any:
@@ -114,7 +76,7 @@ def _dense(node: Node, graph: Graph) -> tuple[Any, list[str], dict[str, Any]] | 
 
 
 BUILDERS: dict[str, Builder] = {
-    "Conv": _conv2d, "ConvNCHWc": _conv2d_nchwc, "Gemm": _dense, "MatMul": _dense,
+    "Conv": conv2d_group, "ConvNCHWc": conv2d_nchwc_group, "Gemm": _dense, "MatMul": _dense,
     **OP_BUILDERS,
 }
 
@@ -129,18 +91,40 @@ def _median_ms(fn: Callable[[], Any], repeat: int = 3) -> float:
     return float(np.median(times)) * 1e3
 
 
-def _compiled_is_faster(node: Node, graph: Graph, kernel: Any, kernel_args: list[str]) -> bool:
+def _compiled_is_faster(group: FusedGroup, graph: Graph, kernel: Any, kernel_args: list[str],
+                        extra: dict[str, Any]) -> bool:
+    """Time the whole group both ways on random inputs of its shapes: the compiled step (the
+    kernel, its numpy bias, then the members it does not cover, in numpy) against every
+    member in numpy."""
     rng = np.random.default_rng(0)
-    values = {i: graph.constants[i] if i in graph.constants else
-              rng.standard_normal(graph.types[i].shape).astype(graph.types[i].dtype)
-              for i in node.inputs if i}
-    args = [values.get(i) for i in node.inputs]
+    by = {n.name: n for n in graph.nodes}
+    nodes = [by[n] for n in group.nodes]
+    feeds = {i: graph.constants[i] if i in graph.constants else
+             rng.standard_normal(graph.types[i].shape).astype(graph.types[i].dtype)
+             for n in nodes for i in n.inputs if i in group.inputs or i in graph.constants}
+    master = by[group.master]
+    covered = {master.name, *extra.get("fused", ())}
+    output = extra.get("output", master.outputs[0])
     spec = kernel.params[-1]
     out = np.empty(spec.shape, spec.dtype)
-    ins = [np.ascontiguousarray(values[a]) for a in kernel_args]
-    t_compiled = _median_ms(lambda: kernel(*ins, out))
-    t_numpy = _median_ms(lambda: run_kernel(node.op, args, node.attr_dict))
-    log.debug("%s: compiled %.3f ms, numpy %.3f ms", node.name, t_compiled, t_numpy)
+
+    def run(env: dict[str, Any], skip: set[str]) -> None:
+        for n in nodes:
+            if n.name not in skip:
+                env.update(zip(n.outputs, run_kernel(n.op, [env.get(i) for i in n.inputs],
+                                                      n.attr_dict)))
+
+    def compiled() -> None:
+        env = dict(feeds)
+        kernel(*[np.ascontiguousarray(env[a]) for a in kernel_args], out)
+        if extra.get("bias"):
+            np.add(out, env[extra["bias"]].reshape(extra["bias_shape"]), out=out)
+        env[output] = out.reshape(graph.types[output].shape)
+        run(env, covered)
+
+    t_compiled = _median_ms(compiled)
+    t_numpy = _median_ms(lambda: run(dict(feeds), set()))
+    log.debug("%s: compiled %.3f ms, numpy %.3f ms", group.name, t_compiled, t_numpy)
     return t_compiled < t_numpy
 
 
@@ -160,7 +144,7 @@ def make_builder(mode: str) -> Callable[[FusedGroup, Graph, str], CompiledStep |
         if made is None:
             return None
         kernel, args, extra = made
-        if mode == "auto" and not _compiled_is_faster(node, graph, kernel, args):
+        if mode == "auto" and not _compiled_is_faster(group, graph, kernel, args, extra):
             return None
         fields, code = artifact_members(kernel)  # LLVM IR and host object code
         spec = {"symbol": kernel.entry, **fields, "args": args,

@@ -9,6 +9,11 @@ kernel window; ``urx``: unroll the window's column loop; ``par``: parallel over 
 ``yblocks``: about how many row blocks; ``helpers`` (cache placement of the weight packing
 and the padding): computed by each parallel task for itself, or ahead in their own loops.
 The default point is ``ops.schedule_conv2d_nchw``'s.
+
+An optional 11th argument is the fused epilogue (``ops.epilogue``: bias, residual add, Relu,
+Clip), so a conv group is tuned as the kernel the compiler builds for it: its operands (bias
+``(O,)``, residuals of the output's shape) follow the weight, and the epilogue is inlined into
+the output's store at every point. The 10-argument form is the plain conv.
 """
 
 from __future__ import annotations
@@ -18,9 +23,11 @@ from typing import Any
 import numpy as np
 
 from tessera.compiler import tensor as te
+from tessera.compiler.autotune.errors import TuningError
 from tessera.compiler.autotune.space import Config, ConfigSpace, Knob
 from tessera.compiler.autotune.templates.base import Template
 from tessera.compiler.ops.conv2d import conv2d_nchw
+from tessera.compiler.ops.epilogue import WITH_OPERAND, Epilogue, epilogue_of, inline_epilogue
 from tessera.compiler.tensor.schedule import Schedule, Stage, op_inputs
 from tessera.compiler.tensor.tensor import Tensor
 from tessera.runtime.cpu import host_target
@@ -30,8 +37,23 @@ XB = (1, 2, 4, 7, 8, 14, 16, 28, 32)
 
 
 def out_size(args: tuple[Any, ...]) -> tuple[int, int]:
-    _, _, h, w, _, kh, kw, stride, pad, _ = args
+    _, _, h, w, _, kh, kw, stride, pad = args[:9]
     return (h + 2 * pad - kh) // stride + 1, (w + 2 * pad - kw) // stride + 1
+
+
+def epilogue_arg(args: tuple[Any, ...]) -> Epilogue:
+    """The workload's fused epilogue (empty for the 10-argument form)."""
+    if len(args) not in (10, 11):
+        raise TuningError(f"conv2d_nchw: args must be (N, C, H, W, O, KH, KW, stride, pad, "
+                          f"dtype[, epilogue]), not {len(args)} values")
+    return epilogue_of(args[10]) if len(args) == 11 else ()
+
+
+def _operand_shapes(args: tuple[Any, ...]) -> list[tuple[int, ...]]:
+    n, o = int(args[0]), int(args[4])
+    oh, ow = out_size(args)
+    return [(o,) if step[0] == "bias" else (n, o, oh, ow)
+            for step in epilogue_arg(args) if step[0] in WITH_OPERAND]
 
 
 def _default_xb(ow: int) -> int:
@@ -47,7 +69,7 @@ def _row_block(oh: int, blocks: int) -> int:
 
 
 class Conv2dTemplate(Template):
-    """args: (N, C, H, W, O, KH, KW, stride, pad, dtype)."""
+    """args: (N, C, H, W, O, KH, KW, stride, pad, dtype[, epilogue])."""
 
     name = "conv2d_nchw"
 
@@ -92,32 +114,42 @@ class Conv2dTemplate(Template):
                 "yblocks": 8, "helpers": "in_task"}
 
     def flops(self, args: tuple[Any, ...]) -> float:
-        n, c, _, _, o, kh, kw, _, _, _ = args
+        n, c, _, _, o, kh, kw = args[:7]
         oh, ow = out_size(args)
         return 2.0 * n * o * oh * ow * c * kh * kw
 
     def arrays(self, args: tuple[Any, ...], rng: np.random.Generator) -> list[np.ndarray]:
-        n, c, h, w, o, kh, kw, _, _, dtype = args
+        n, c, h, w, o, kh, kw, _, _, dtype = args[:10]
         oh, ow = out_size(args)
         return [rng.standard_normal((n, c, h, w)).astype(dtype),
                 rng.standard_normal((o, c, kh, kw)).astype(dtype),
+                *[rng.standard_normal(s).astype(dtype) for s in _operand_shapes(args)],
                 np.zeros((n, o, oh, ow), dtype)]
 
     def instantiate(self, args: tuple[Any, ...], cfg: Config) -> tuple[Schedule, list[Tensor]]:
-        n, c, h, w, o, kh, kw, stride, pad, dtype = args
+        n, c, h, w, o, kh, kw, stride, pad, dtype = args[:10]
         blocked = cfg["variant"] == "blocked"
         D = te.placeholder((n, c, h, w), dtype, "D")
         W = te.placeholder((o, c, kh, kw), dtype, "W")
+        extra = [te.placeholder(shape, dtype, f"E{k}")
+                 for k, shape in enumerate(_operand_shapes(args))]
         out = conv2d_nchw(D, W, stride=stride, padding=pad,
-                          oc_block=int(cfg["ob"]) if blocked else 1)
+                          oc_block=int(cfg["ob"]) if blocked else 1,
+                          epilogue=epilogue_arg(args), operands=extra)
         s = te.create_schedule(out)
+        conv = inline_epilogue(s, out)  # every step but the last, which stores the output
         if blocked:
-            acc = next(t for t in op_inputs(out.op)
+            acc = next(t for t in op_inputs(conv.op)
                        if getattr(t.op, "tag", "") == "conv2d_nchw_blocked")
             s[acc].scope = "local"
-        else:
+            if conv is not out:
+                s[conv].compute_inline()
+        elif conv is out:
             acc = s.cache_write(out, "local")
-        helpers = {getattr(t.op, "tag", ""): t for t in op_inputs(acc.op if blocked else out.op)}
+        else:  # the conv is the register tile under the epilogue's store
+            acc = conv
+            s[acc].scope = "local"
+        helpers = {getattr(t.op, "tag", ""): t for t in op_inputs(acc.op if blocked else conv.op)}
         in_task = cfg["helpers"] == "in_task"
         if not in_task:
             if "pad" in helpers:
@@ -163,7 +195,7 @@ class Conv2dTemplate(Template):
             ln, lo, ly, lx = lc.op.axis
             la, tile = None, (lo, lx)
         _reduce(lc, (ln, la, ly) if la is not None else (ln, ly), tile, cfg)
-        return s, [D, W, out]
+        return s, [D, W, *extra, out]
 
 
 def _reduce(lc: Stage, outer: tuple[Any, ...], tile: tuple[Any, Any], cfg: Config) -> None:

@@ -22,16 +22,49 @@ from tessera.compiler.ops.conv2d import conv2d_nchw, schedule_conv2d_nchw
 DIGITS = os.path.join(os.path.dirname(tc.__file__), "models", "digits_cnn.onnx")
 
 
+FUSED = (("bias",), ("add",), ("relu",))
+
+
 @pytest.mark.parametrize("args", [(1, 16, 14, 14, 32, 3, 3, 1, 1, "float32"),
-                                  (1, 8, 9, 9, 16, 1, 1, 2, 0, "float32")])
+                                  (1, 8, 9, 9, 16, 1, 1, 2, 0, "float32"),
+                                  (1, 8, 9, 9, 16, 3, 3, 1, 1, "float32", FUSED),
+                                  (1, 8, 9, 9, 16, 1, 1, 2, 0, "float32", (("clip", 0.0, 6.0),))])
 def test_conv_default_point_is_the_library_schedule(args: tuple) -> None:
     tpl = get_template("conv2d_nchw")
     sch, tensors = tpl.instantiate(args, tpl.space(args).from_dict(tpl.default(args)))
     D = te.placeholder(args[:4], "float32", "D")
     W = te.placeholder((args[4], args[1], args[5], args[6]), "float32", "W")
-    O = conv2d_nchw(D, W, stride=args[7], padding=args[8])
-    want = te.lower(schedule_conv2d_nchw(O), [D, W, O]).script()
+    extra = [te.placeholder(t.shape, "float32", t.name) for t in tensors[2:-1]]
+    O = conv2d_nchw(D, W, stride=args[7], padding=args[8], epilogue=args[10:][0] if
+                    len(args) > 10 else (), operands=extra)
+    want = te.lower(schedule_conv2d_nchw(O), [D, W, *extra, O]).script()
     assert te.lower(sch, tensors).script() == want
+
+
+@pytest.mark.parametrize("variant", ["blocked", "direct"])
+def test_fused_conv_task_builds_the_group_at_any_point(variant: str) -> None:
+    """A conv task with an epilogue (as JSON gives it back: lists) computes conv + bias +
+    residual, then Relu, at the default point and at a non-default one."""
+    import json
+
+    from tessera.compiler.codegen import build
+    from tessera.compiler.ops.epilogue import reference
+
+    args = (1, 5, 9, 9, 8, 3, 3, 1, 1, "float32", FUSED)
+    task = Task.from_key(json.dumps(["conv2d_nchw", json.loads(json.dumps(args))]))
+    assert task.args == args and hash(task) == hash(Task("conv2d_nchw", args))
+    cfg = task.impl.default(args)
+    if variant == "direct":
+        cfg.update(variant="direct", ob=4, xb=8, helpers="ahead", yblocks=1, urx=True)
+    point = task.space.from_dict(cfg)
+    assert task.space.check(point) is None
+    kernel = build(*task.impl.instantiate(args, point))
+    x, w, b, r, out = task.impl.arrays(args, np.random.default_rng(1))
+    kernel(x, w, b, r, out)
+    xp = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1))).astype(np.float64)
+    win = np.lib.stride_tricks.sliding_window_view(xp, (3, 3), axis=(2, 3))
+    conv = np.einsum("ncyxij,ocij->noyx", win, w.astype(np.float64))
+    np.testing.assert_allclose(out, reference(conv, FUSED, [b, r]), rtol=1e-4, atol=1e-4)
 
 
 def test_matmul_default_point_is_the_library_schedule() -> None:
@@ -47,8 +80,8 @@ def test_matmul_default_point_is_the_library_schedule() -> None:
 def test_tasks_from_the_digits_model() -> None:
     tasks = extract_tasks(DIGITS)
     assert [(w.task.template, w.task.args, w.weight) for w in tasks] == [
-        ("conv2d_nchw", (1, 1, 8, 8, 16, 3, 3, 1, 1, "float32"), 1),
-        ("conv2d_nchw", (1, 16, 4, 4, 32, 3, 3, 1, 1, "float32"), 1),
+        ("conv2d_nchw", (1, 1, 8, 8, 16, 3, 3, 1, 1, "float32", (("bias",), ("relu",))), 1),
+        ("conv2d_nchw", (1, 16, 4, 4, 32, 3, 3, 1, 1, "float32", (("bias",), ("relu",))), 1),
         ("matmul", (1, 10, 128, "float32"), 1),
     ]
 
@@ -60,9 +93,12 @@ def test_repeated_workloads_are_one_weighted_task() -> None:
     from build_resnet18 import build_resnet18
 
     tasks = extract_tasks(build_resnet18())
-    assert len(tasks) == 12
-    weights = {w.task.args[:9]: w.weight for w in tasks if w.task.template == "conv2d_nchw"}
-    assert weights[(1, 64, 56, 56, 64, 3, 3, 1, 1)] == 4
+    assert len(tasks) == 16  # a conv task is the conv with its fused epilogue
+    weights = {w.task.args[:9] + w.task.args[10:]: w.weight for w in tasks
+               if w.task.template == "conv2d_nchw"}
+    assert weights[(1, 64, 56, 56, 64, 3, 3, 1, 1, (("bias",), ("relu",)))] == 2
+    assert weights[(1, 64, 56, 56, 64, 3, 3, 1, 1, FUSED)] == 2
+    assert weights[(1, 64, 56, 56, 128, 1, 1, 2, 0, (("bias",),))] == 1  # the projection
     assert sum(w.weight for w in tasks) == 21  # 20 convolutions and the dense layer
 
 
