@@ -109,6 +109,8 @@ def _stmt(s: S.Stmt, ind: int, out: list[str]) -> None:
     elif isinstance(s, S.AttrStmt):
         out.append(f"{pad}with attr({s.key!r}, {s.value!r}):")
         _stmt(s.body, ind + 1, out)
+    elif hasattr(s, "script_line"):  # a target's statement prints itself
+        out.append(f"{pad}{s.script_line()}")
     else:
         out.append(f"{pad}<{type(s).__name__}>")
 

@@ -24,6 +24,7 @@ from tessera.compiler.vta.default_schedule import estimate_cycles as _estimate
 from tessera.compiler.vta.lower import Epilogue, lower_layer
 from tessera.compiler.vta.schedule import check_schedule, problem_knob_space
 from tessera.compiler.vta.sync import inject_virtual_threads
+from tessera.compiler.vta.te_lower import loop_ir, lower_program
 from tessera.compiler.vta.te_schedule import check_tensorize, conv2d_te_schedule
 from tessera.compiler.vta.verify import verify_kernel
 from tessera.compiler.vta.workload import (
@@ -98,8 +99,8 @@ def _operands(where: str, weight: np.ndarray, shape: tuple[int, ...], bias: np.n
 
 
 def _build(p: Problem, cfg: HwConfig, schedule: Mapping[str, int] | None, epi: Epilogue,
-           specs: list[TensorSpec], consts: dict[str, np.ndarray], meta: dict[str, Any]
-           ) -> AccelKernel:
+           specs: list[TensorSpec], consts: dict[str, np.ndarray], meta: dict[str, Any],
+           lowering: str) -> AccelKernel:
     point = dict(schedule) if schedule is not None else best_schedule(
         p, cfg, epi.bias, bool(epi.shift))
     tiling = check_schedule(p, cfg, point, epi.bias)
@@ -107,8 +108,15 @@ def _build(p: Problem, cfg: HwConfig, schedule: Mapping[str, int] | None, epi: E
     # GEMM intrinsic (the layer's inner (b, o, k) block must be the intrinsic's compute).
     sch, _ = conv2d_te_schedule(p, cfg, tiling, epi)
     check_tensorize(sch, cfg)
-    ops = inject_virtual_threads(lower_layer(p, tiling, epi))
+    if lowering == "te":
+        ops = lower_program(loop_ir(sch, p.name), cfg, tiling.vthreads)
+    elif lowering == "template":
+        ops = inject_virtual_threads(lower_layer(p, tiling, epi))
+    else:
+        raise CompileError(f"{p.kind} {p.name!r}: lowering must be 'te' or 'template', "
+                           f"not {lowering!r}")
     meta = {**meta, "kind": p.kind, "schedule": tiling.knobs(), "macs": p.macs,
+            "lowering": lowering,
             "te_schedule": sch.trace_text(),
             "block_macs": p.nb * p.ocb * p.icb * p.oh * p.ow * p.kh * p.kw
             * cfg.macs_per_cycle}
@@ -120,6 +128,7 @@ def _build(p: Problem, cfg: HwConfig, schedule: Mapping[str, int] | None, epi: E
 def build_qconv2d(
     wkl: Conv2dWorkload, weight: np.ndarray, bias: np.ndarray | None, shift: int, relu: bool,
     cfg: HwConfig, schedule: Mapping[str, int] | None = None, name: str = "qconv2d",
+    lowering: str = "template",
 ) -> AccelKernel:
     """An int8 conv2d layer on the accelerator: ``qnn.qconv2d(x, weight, bias, shift, relu,
     stride, pad)`` exactly. Input ``data``: ``pack_activation(x, cfg, "inp")``; output
@@ -142,12 +151,13 @@ def build_qconv2d(
     ]
     epi = Epilogue(bias is not None, int(shift), bool(relu))
     meta = {"workload": dataclasses.asdict(wkl), "shift": int(shift), "relu": bool(relu)}
-    return _build(p, cfg, schedule, epi, specs, consts, meta)
+    return _build(p, cfg, schedule, epi, specs, consts, meta, lowering)
 
 
 def build_qdense(
     wkl: DenseWorkload, weight: np.ndarray, bias: np.ndarray | None, shift: int, relu: bool,
     cfg: HwConfig, schedule: Mapping[str, int] | None = None, name: str = "qdense",
+    lowering: str = "template",
 ) -> AccelKernel:
     """An int8 dense layer: ``qnn.qdense(x, weight, bias, shift, relu)`` exactly. Input
     ``data``: ``(M/b, K/bi, b, bi)`` (``pack_matrix_inp``); output ``out``:
@@ -167,4 +177,4 @@ def build_qdense(
     ]
     epi = Epilogue(bias is not None, int(shift), bool(relu))
     meta = {"workload": dataclasses.asdict(wkl), "shift": int(shift), "relu": bool(relu)}
-    return _build(p, cfg, schedule, epi, specs, consts, meta)
+    return _build(p, cfg, schedule, epi, specs, consts, meta, lowering)

@@ -41,11 +41,14 @@ def gemm_intrin(cfg: HwConfig) -> Tensor:
 
 
 def conv2d_blocked(cfg: HwConfig, nb: int, icb: int, ocb: int, h: int, w: int, kh: int,
-                   kw: int, stride: tuple[int, int], name: str = "conv2d") -> Tensor:
+                   kw: int, stride: tuple[int, int], name: str = "conv2d",
+                   data: Tensor | None = None) -> Tensor:
     """res[n, oc, y, x, b, o] = sum(ic, i, j, k) data[n, ic, y*s+i, x*s+j, b, k] *
-    kernel[oc, ic, i, j, o, k] over the (padded) blocked layouts."""
+    kernel[oc, ic, i, j, o, k] over the (padded) blocked layouts; ``data`` (an
+    ``(nb, icb, h, w, batch, block_in)`` tensor, e.g. a padding stage) or a placeholder."""
     oh, ow = (h - kh) // stride[0] + 1, (w - kw) // stride[1] + 1
-    data = te.placeholder((nb, icb, h, w, cfg.batch, cfg.block_in), "int8", name="data")
+    if data is None:
+        data = te.placeholder((nb, icb, h, w, cfg.batch, cfg.block_in), "int8", name="data")
     kern = te.placeholder((ocb, icb, kh, kw, cfg.block_out, cfg.block_in), "int8",
                           name="kernel")
     ic = te.reduce_axis(icb, name="ic")

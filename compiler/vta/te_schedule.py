@@ -40,6 +40,31 @@ INTRINSICS: dict[str, Callable[[HwConfig], Tensor]] = {"gemm": gemm_intrin}
 SCOPES = {"data": "inp_buffer", "kernel": "wgt_buffer", "gemm": "acc_buffer"}
 
 
+def _data(p: Problem, cfg: HwConfig) -> tuple[Tensor, list[Tensor]]:
+    """The input as the convolution reads it, and the inline stages that make it so: the
+    zero padding (``data_pad``, a select the DMA turns into padded loads) and, for a 1-row
+    kernel with a row stride, the rows it reads (``data_rows``: its windows skip rows)."""
+    data = te.placeholder((p.nb, p.icb, p.h, p.w, cfg.batch, cfg.block_in), "int8",
+                          name="data")
+    cur, stages = data, []
+    pt, pl = p.pad_h, p.pad_w
+    hp, wp = p.h + pt + p.pad_b, p.w + pl + p.pad_r
+    if (hp, wp) != (p.h, p.w):
+        src = cur
+        cur = te.compute((p.nb, p.icb, hp, wp, cfg.batch, cfg.block_in), lambda n, c, y, x, b, k:
+                         te.select(te.all_of(y >= pt, y < p.h + pt, x >= pl, x < p.w + pl),
+                                   src[n, c, y - pt, x - pl, b, k], te.const(0, "int8")),
+                         name="data_pad")
+        stages.append(cur)
+    if p.kh == 1 and p.stride_h > 1:
+        src = cur
+        cur = te.compute((p.nb, p.icb, p.oh, wp, cfg.batch, cfg.block_in),
+                         lambda n, c, y, x, b, k: src[n, c, y * p.stride_h, x, b, k],
+                         name="data_rows")
+        stages.append(cur)
+    return cur, stages
+
+
 def _epilogue(res: Tensor, p: Problem, cfg: HwConfig, epi: Epilogue) -> list[Tensor]:
     shape = res.shape
     stages = [res]
@@ -63,12 +88,16 @@ def _epilogue(res: Tensor, p: Problem, cfg: HwConfig, epi: Epilogue) -> list[Ten
 def conv2d_te_schedule(p: Problem, cfg: HwConfig, t: Tiling, epi: Epilogue
                        ) -> tuple[Schedule, list[Tensor]]:
     """The schedule of ``p`` at point ``t`` and its stages (GEMM first, output last)."""
-    res = conv2d_blocked(cfg, p.nb, p.icb, p.ocb, p.h + p.pad_h + p.pad_b,
-                         p.w + p.pad_w + p.pad_r, p.kh, p.kw, (p.stride_h, p.stride_w),
-                         name="res_gem")
+    src, views = _data(p, cfg)
+    row_skip = p.kh == 1 and p.stride_h > 1
+    res = conv2d_blocked(cfg, p.nb, p.icb, p.ocb, src.shape[2], src.shape[3], p.kh, p.kw,
+                         (1 if row_skip else p.stride_h, p.stride_w), name="res_gem",
+                         data=src)
     stages = _epilogue(res, p, cfg, epi)
     out = stages[-1]
     s = te.create_schedule(out)
+    for view in views:
+        s[view].compute_inline()
     data, kernel = (x for x in s.inputs_of(s[res]))
     gem = s.cache_write(res, SCOPES["gemm"])
     s[res].compute_inline()
@@ -82,8 +111,15 @@ def conv2d_te_schedule(p: Problem, cfg: HwConfig, t: Tiling, epi: Epilogue
     _, thread = s[out].split(tiles, factor=t.vthreads)
     s[out].bind(thread, te.thread_axis("vthread", t.vthreads))
     s[out].pragma(ni, "dma_copy")
-    for stage in stages[1:-1]:
+    for stage in reversed(stages[1:-1]):  # consumers first: each is read inside the tile
+        s[stage].compute_at(s[out], thread)
+        s[stage].set_scope(SCOPES["gemm"])  # in place on the tile's accumulators
         s[stage].pragma(s[stage].op.axis[0], "alu")
+    s[gem].compute_at(s[out], thread)
+    if epi.bias:
+        bias = next(x for x in s.inputs_of(s[stages[1]]) if x.name == "bias")
+        cache = s.cache_read(bias, SCOPES["gemm"], [stages[1]])
+        s[cache].pragma(s[cache].op.axis[0], "dma_copy")
     g = s[gem]
     gn, goc, gy, gx, gb, go = g.op.axis
     ic, kh, kw, k = g.op.reduce_axis

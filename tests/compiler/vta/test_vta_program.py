@@ -138,13 +138,15 @@ def test_kernel_meta_records_the_te_schedule() -> None:
     k = _kernel()
     lines = k.meta["te_schedule"].splitlines()
     for tokens in (("cache_write", "res_gem", "'acc_buffer'"),
-                   ("cache_read", "'data'", "'inp_buffer'"),
+                   ("cache_read", "'data_pad'", "'inp_buffer'"),  # the padding stage
                    ("cache_read", "'kernel'", "'wgt_buffer'"),
                    ("tensorize", "'b.c'", "'gemm'"),
                    ("split", "'ic'", "factor=2"),
                    ("split", "'i2'", "factor=14"),
                    ("bind", "'vthread'"),
-                   ("data.inp_buffer", "pragma", "'dma_copy'"),
+                   ("data_pad.inp_buffer", "pragma", "'dma_copy'"),
+                   ("res_add", "compute_at", "'res'"),
+                   ("res_add", "set_scope", "'acc_buffer'"),
                    ("res_min", "pragma", "'alu'")):
         assert any(all(t in line for t in tokens) for line in lines), tokens
     assert k.meta["schedule"] == SCHED and k.meta["macs"] == RESNET18["C2"].macs
