@@ -1,6 +1,7 @@
 """Compiled llvm kernels for the non-GEMM master ops of fused groups: pooling, unary and
-broadcast binary elementwise ops, Softmax, LayerNormalization, Transpose, constant Pad and
-Concat, each the ``tessera.compiler.ops`` operator under its default schedule.
+broadcast binary elementwise ops, Softmax, LayerNormalization, Transpose, constant Pad,
+Concat and LayoutTransform, each the ``tessera.compiler.ops`` operator under its default
+schedule.
 
 A builder returns ``(kernel, args, extra)`` -- the built kernel, the graph values passed to it
 in order (the output buffer comes last) and extra plan fields -- or ``None`` where the node is
@@ -216,10 +217,22 @@ def _concat(node: Node, graph: Graph) -> tuple[Any, list[str], dict[str, Any]] |
     return _finish(node, graph, ops.concat(xs, axis=int(node.attr("axis"))), xs, names)
 
 
+def _layout_transform(node: Node, graph: Graph) -> tuple[Any, list[str], dict[str, Any]] | None:
+    """NCHW <-> NCHW[b]c around blocked convolutions (``ops.layout``)."""
+    from tessera.compiler import ops
+
+    names = [node.inputs[0]]
+    if not _float_inputs(node, graph, names):
+        return None
+    (x,) = _inputs(node, graph, names)
+    out = ops.layout_transform(x, str(node.attr("src")), str(node.attr("dst")))
+    return _finish(node, graph, out, [x], names)
+
+
 OP_BUILDERS: dict[str, Builder] = {
     "MaxPool": _pool, "AveragePool": _pool,
     "GlobalAveragePool": _global_pool, "GlobalMaxPool": _global_pool,
     **{op: _unary for op in UNARY}, **{op: _binary for op in BINARY},
     "Softmax": _softmax, "LayerNormalization": _layer_norm, "Transpose": _transpose,
-    "Pad": _pad, "Concat": _concat,
+    "Pad": _pad, "Concat": _concat, "LayoutTransform": _layout_transform,
 }

@@ -11,8 +11,9 @@ Operators: matmul, dense, conv2d_nchw, conv2d_nchwc (+ nchw_to_nchwc, oihw_to_bl
 depthwise_conv2d_nchw, max_pool2d, avg_pool2d, global_pool2d, elementwise (add, subtract,
 multiply, divide, maximum, minimum, exp, log, sqrt, tanh, erf, sigmoid, relu, gelu, negative,
 abs, cast, clip; numpy broadcasting), softmax, layer_norm, reductions (sum, max, min, mean),
-transpose, pad, concat. ``ops.schedule(out)`` picks the default schedule by the output's tag
-(``strategy.STRATEGY``); ``schedule_<kind>(out)`` names each one.
+transpose, pad, concat, layout_transform (NCHW <-> NCHW[b]c). ``ops.schedule(out)`` picks the
+default schedule by the output's tag (``strategy.STRATEGY``); ``schedule_<kind>(out)`` names
+each one.
 """
 
 from tessera.compiler.ops import reduce
@@ -45,6 +46,7 @@ from tessera.compiler.ops.elemwise import (
     subtract,
     tanh,
 )
+from tessera.compiler.ops.layout import layout_transform, schedule_layout_transform
 from tessera.compiler.ops.nn import layer_norm, schedule_rowwise, softmax
 from tessera.compiler.ops.pad import pad
 from tessera.compiler.ops.pool import avg_pool2d, global_pool2d, max_pool2d, schedule_pool
@@ -58,10 +60,10 @@ reduce_sum, reduce_max, reduce_min = reduce.sum, reduce.max, reduce.min
 __all__ = [
     "STRATEGY", "MatmulConfig", "abs", "add", "avg_pool2d", "cast", "clip", "concat",
     "conv2d_nchw", "conv2d_nchwc", "dense", "depthwise_conv2d_nchw", "divide", "erf", "exp",
-    "gelu", "global_pool2d", "layer_norm", "log", "matmul", "max_pool2d", "maximum", "mean",
-    "minimum", "multiply", "nchw_to_nchwc", "negative", "oihw_to_blocked", "pad", "reduce_max",
-    "reduce_min", "reduce_sum", "relu", "schedule", "schedule_conv2d_nchw",
+    "gelu", "global_pool2d", "layer_norm", "layout_transform", "log", "matmul", "max_pool2d",
+    "maximum", "mean", "minimum", "multiply", "nchw_to_nchwc", "negative", "oihw_to_blocked",
+    "pad", "reduce_max", "reduce_min", "reduce_sum", "relu", "schedule", "schedule_conv2d_nchw",
     "schedule_conv2d_nchwc", "schedule_depthwise_conv2d_nchw", "schedule_injective",
-    "schedule_matmul", "schedule_pool", "schedule_reduce", "schedule_rowwise", "sigmoid",
-    "softmax", "sqrt", "subtract", "tanh", "transpose",
+    "schedule_layout_transform", "schedule_matmul", "schedule_pool", "schedule_reduce",
+    "schedule_rowwise", "sigmoid", "softmax", "sqrt", "subtract", "tanh", "transpose",
 ]

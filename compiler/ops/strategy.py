@@ -10,6 +10,8 @@ from tessera.compiler.ops.conv2d_nchwc import schedule_conv2d_nchwc
 from tessera.compiler.ops.dense import schedule_matmul
 from tessera.compiler.ops.depthwise import schedule_depthwise_conv2d_nchw
 from tessera.compiler.ops.epilogue import TAG, split_epilogue
+from tessera.compiler.ops.layout import TAG as LAYOUT_TAG
+from tessera.compiler.ops.layout import schedule_layout_transform
 from tessera.compiler.ops.nn import schedule_rowwise
 from tessera.compiler.ops.pool import schedule_pool
 from tessera.compiler.ops.reduce import schedule_reduce
@@ -34,6 +36,7 @@ STRATEGY: dict[str, Callable[[Tensor], Schedule]] = {
     "broadcast": schedule_injective,
     "injective": schedule_injective,
     "pad": schedule_injective,
+    LAYOUT_TAG: schedule_layout_transform,
 }
 
 
