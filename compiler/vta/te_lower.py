@@ -3,9 +3,10 @@
 ``loop_ir`` is ``te``'s schedule_ops (bound inference through the compute_at chain, the
 storage scopes, the pragma/tensorize attributes, the vthread loop) with proven guards
 dropped: the listing users read when debugging a layer. ``lower_program`` runs the passes of
-``tessera.compiler.vta.passes`` over it, ``verify_accel`` after each, and returns the
-program (``program`` operations in instruction order with their token flags) that
-``tessera.compiler.codegen.vta.generate`` turns into an ``AccelKernel``.
+``tessera.compiler.vta.passes`` over it, ``verify_accel`` after each (and ``te.verify`` when a
+trace is asked for), and returns the program (``program`` operations in instruction order
+with their token flags) that ``tessera.compiler.codegen.vta.generate`` turns into an
+``AccelKernel``.
 """
 
 from __future__ import annotations
@@ -63,8 +64,8 @@ def lower_program(f: S.PrimFunc, cfg: HwConfig, vthreads: int,
     ]
     for label, p in passes:
         f = S.PrimFunc(f.name, f.params, p(f.body), f.attrs)
-        verify(f)
         verify_accel(f, cfg, label)
-        if trace is not None:
+        if trace is not None:  # debugging: the loop-IR verifier too (it costs a walk)
+            verify(f)
             trace.append((label, f))
     return [a.op for a in accel_stmts(f.body)]

@@ -10,39 +10,80 @@ region (the copy, tensorize and ALU nests) stay: later passes make them instruct
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from tessera.compiler.tensor import expr as E
 from tessera.compiler.tensor import stmt as S
-from tessera.compiler.tensor.functor import map_children, substitute, walk
-from tessera.compiler.vta.passes.accel_ir import extent, simplify_guards
+from tessera.compiler.tensor.functor import map_children, substitute
+from tessera.compiler.vta.passes.accel_ir import extent, nest, simplify_guards
 
 
-def _is_host(lp: S.For) -> bool:
-    return any(isinstance(n, S.Allocate) or (isinstance(n, S.AttrStmt)
-                                             and n.key.startswith("pragma_"))
-               for n in walk(lp.body))
+def _regions(s: S.Stmt) -> Iterator[S.Stmt]:
+    """Allocations and pragma regions of ``s``, not descending into regions or loop nests
+    that hold none (a tensorize nest)."""
+    if isinstance(s, S.Allocate):
+        yield s
+        yield from _regions(s.body)
+    elif isinstance(s, S.AttrStmt):
+        if s.key.startswith("pragma_"):
+            yield s
+        elif s.key != "tensorize":
+            yield from _regions(s.body)
+    elif isinstance(s, S.SeqStmt):
+        for x in s.stmts:
+            yield from _regions(x)
+    elif isinstance(s, (S.For, S.LetStmt)):
+        yield from _regions(s.body)
+    elif isinstance(s, S.IfThenElse):
+        yield from _regions(s.then_case)
+        if s.else_case is not None:
+            yield from _regions(s.else_case)
+
+
+def _is_host(s: S.Stmt) -> bool:
+    """Whether ``s`` holds a region (so the loops around it are host loops)."""
+    return next(_regions(s), None) is not None
 
 
 def _stores_output(s: S.Stmt) -> bool:
-    return any(isinstance(n, S.BufferStore) and n.buffer.scope == "global" for n in walk(s))
+    for r in _regions(s):
+        if isinstance(r, S.AttrStmt) and r.key == "pragma_dma_copy":
+            store = nest(r.body)[2]
+            if isinstance(store, S.BufferStore) and store.buffer.scope == "global":
+                return True
+    return False
 
 
 def _unroll(s: S.Stmt) -> S.Stmt:
-    if isinstance(s, S.For) and _is_host(s):
+    if isinstance(s, S.For) and _is_host(s.body):
         its: list[S.Stmt] = []
         for i in range(extent(s)):  # outer loops first: inner iterations see constants
             it = _unroll(substitute(s.body, {s.var: E.Const("int32", i)}))
             if s.kind == "vthread":
-                it = simplify_guards(it)
                 if not _stores_output(it):  # past the last tile (the split did not divide)
                     continue
                 it = S.AttrStmt("vthread", str(i), it)
             its.append(it)
         return S.seq(*its)
-    if isinstance(s, (S.SeqStmt, S.Allocate, S.AttrStmt, S.IfThenElse, S.LetStmt)):
+    if isinstance(s, (S.SeqStmt, S.Allocate, S.AttrStmt, S.IfThenElse, S.LetStmt)) \
+            and _is_host(s):
         return map_children(s, lambda x: _unroll(x) if isinstance(x, S.Stmt) else x)
-    return s
+    return simplify_guards(s)  # a region: the host loops around it are constants now
 
 
 def unroll_host_loops(stmt: S.Stmt) -> S.Stmt:
     """``stmt`` with its host loops unrolled and the resulting constants folded."""
-    return simplify_guards(_unroll(stmt))
+    return _drop_empty(_unroll(stmt))
+
+
+def _drop_empty(s: S.Stmt) -> S.Stmt:
+    """Without the allocations and sequences left empty by guards folded to false."""
+    if isinstance(s, S.SeqStmt):
+        return S.seq(*[x for x in (_drop_empty(x) for x in s.stmts)
+                       if not (isinstance(x, S.SeqStmt) and not x.stmts)]) if s.stmts else s
+    if isinstance(s, (S.Allocate, S.AttrStmt)):
+        body = _drop_empty(s.body)
+        if isinstance(body, S.SeqStmt) and not body.stmts:
+            return body
+        return s if body is s.body else map_children(s, lambda _: body)
+    return s
