@@ -24,6 +24,7 @@ from typing import Any
 
 import llvmlite.binding as llvm
 
+from tessera.runtime.cpu import object_cache
 from tessera.runtime.device import DeviceError
 
 LAUNCH_FN = "__tessera_parallel_launch"
@@ -245,17 +246,27 @@ _ENGINES: list[Any] = []  # keeps the pool's engine and its reset hook alive
 
 @functools.cache
 def ensure_launcher() -> int:
-    """Compile the pool once per process and register its entry; returns its address."""
+    """Load the pool once per process (its object code from the kernel cache, compiled on a
+    miss) and register its entry; returns its address."""
     from tessera.runtime.cpu.target import host_target
 
     with _LOCK:
         tgt = host_target()
         tm = tgt.target_machine(2)
-        mod = llvm.parse_assembly(launcher_ir(tgt.triple))
-        mod.triple = tgt.triple
-        mod.data_layout = str(tm.target_data)
-        mod.verify()
-        engine = llvm.create_mcjit_compiler(mod, tm)
+        text = launcher_ir(tgt.triple)
+        key = object_cache.object_key(text, tgt, 2, pipeline="launcher-codegen-o{opt}/1")
+        obj = object_cache.get(key)
+        if obj is None:  # code generation only (at O2), as MCJIT would do it
+            mod = llvm.parse_assembly(text)
+            mod.triple = tgt.triple
+            mod.data_layout = str(tm.target_data)
+            mod.verify()
+            obj = tm.emit_object(mod)
+            object_cache.put(key, obj)
+        empty = llvm.parse_assembly("")
+        empty.triple = tgt.triple
+        engine = llvm.create_mcjit_compiler(empty, tm)
+        engine.add_object_file(llvm.ObjectFileRef.from_data(obj))
         engine.finalize_object()
         _ENGINES.append(engine)
         addr = engine.get_function_address(LAUNCH_FN)

@@ -47,10 +47,11 @@ def cache_dir() -> Path:
     return cache_base() / "kernels"
 
 
-def object_key(llvm_ir: str, target: HostTarget, opt: int) -> str:
-    """The key of the object code that ``llvm_ir`` compiles to for ``target`` at ``opt``."""
+def object_key(llvm_ir: str, target: HostTarget, opt: int, pipeline: str = PIPELINE) -> str:
+    """The key of the object code that ``llvm_ir`` compiles to for ``target`` at ``opt``
+    through ``pipeline`` (a name with the level in ``{opt}``)."""
     h = hashlib.sha256()
-    for part in (PIPELINE.format(opt=opt), target.key, llvmlite.__version__,
+    for part in (pipeline.format(opt=opt), target.key, llvmlite.__version__,
                  ".".join(map(str, llvm.llvm_version_info))):
         h.update(part.encode() + b"\0")
     h.update(llvm_ir.encode())
