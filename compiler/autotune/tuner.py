@@ -9,7 +9,11 @@ call returns: a run killed part way and started again with the same arguments me
 what is missing, and never measures a point twice. The first trial of a fresh task is the
 operator library's untuned schedule, so every run knows its baseline. Strategies: ``random``
 (a seeded permutation of the space) and ``xgb`` (the cost model, trained on the whole
-database, guiding the simulated-annealing explorer).
+database, guiding the simulated-annealing explorer). While a task is young (fewer than
+``TRANSFER_UNTIL`` measurements), ``xgb`` also proposes, for up to half of each batch, the
+best configs other workloads of the same template recorded (valid here and unmeasured),
+ranked by the cost model: a conv's best tiling usually suits its sibling with another fused
+epilogue or a neighbouring shape, and trying it costs one trial.
 """
 
 from __future__ import annotations
@@ -34,6 +38,8 @@ from tessera.compiler.autotune.task import Task
 
 log = logging.getLogger(__name__)
 STRATEGIES = ("random", "xgb")
+TRANSFER_UNTIL = 24  # own measurements below which other workloads' best configs are tried
+_LOOP_FEATURES: dict[tuple[str, int], list[float] | None] = {}  # (workload, index), process-wide
 
 
 @dataclass
@@ -89,11 +95,15 @@ class _Featurizer:
                 custom = impl.features(self.task.args, cfg)
                 feats = feature_row(custom, self.hw) if custom is not None else None
             elif space.check(cfg) is None:
-                try:
-                    sch, tensors = impl.instantiate(self.task.args, cfg)
-                    feats = feature_row(loop_features(feature_ir(sch, tensors)), self.hw)
-                except Exception:  # noqa: BLE001 - an unbuildable point scores -inf
-                    feats = None
+                key = (self.task.key, cfg.index)
+                if key not in _LOOP_FEATURES:  # lowering a point is the costly part: once
+                    try:
+                        sch, tensors = impl.instantiate(self.task.args, cfg)
+                        _LOOP_FEATURES[key] = loop_features(feature_ir(sch, tensors))
+                    except Exception:  # noqa: BLE001 - an unbuildable point scores -inf
+                        _LOOP_FEATURES[key] = None
+                loop = _LOOP_FEATURES[key]
+                feats = feature_row(loop, self.hw) if loop is not None else None
             self.cache[cfg.index] = feats
         return self.cache[cfg.index]
 
@@ -157,7 +167,8 @@ def _next_from(space: ConfigSpace, order: list[int], visited: set[int],
 def _propose(task: Task, db: Database, model: CostModel, feat: _Featurizer, visited: set[int],
              want: int, rng: random.Random, hk: str) -> list[Config]:
     space = task.space
-    model.fit(db.records())
+    records = db.records()
+    model.fit(records)
     if not model.trained:
         out: list[Config] = []
         taken = set(visited)
@@ -182,7 +193,38 @@ def _propose(task: Task, db: Database, model: CostModel, feat: _Featurizer, visi
     measured = [r for r in db.records(task.key, task.target, hk) if r.ok]
     measured.sort(key=lambda r: float(r.cost or 0.0))
     starts = [space.get(r.config_index) for r in measured[:4]]
-    return anneal(space, score, visited, want, rng, starts=starts)
+    borrowed: list[Config] = []
+    if len(measured) < TRANSFER_UNTIL:
+        cands = _borrowed_configs(task, records, visited)
+        if cands:
+            s = score(cands)
+            order = sorted(range(len(cands)), key=lambda k: -s[k])
+            borrowed = [cands[k] for k in order if math.isfinite(s[k])][:max(1, want // 2)]
+    taken = visited | {c.index for c in borrowed}
+    return borrowed + anneal(space, score, taken, want - len(borrowed), rng, starts=starts)
+
+
+def _borrowed_configs(task: Task, records: list[Record], visited: set[int]) -> list[Config]:
+    """The two best configs of every other workload of ``task``'s template (same target)
+    that are legal in ``task``'s space and not yet measured here."""
+    space = task.space
+    prefix = task.key.split(",", 1)[0] + ","
+    by_workload: dict[str, list[Record]] = {}
+    for r in records:
+        if r.ok and r.target == task.target and r.workload != task.key and \
+                r.workload.startswith(prefix):
+            by_workload.setdefault(r.workload, []).append(r)
+    out: dict[int, Config] = {}
+    for recs in by_workload.values():
+        recs.sort(key=lambda r: float(r.cost or 0.0))
+        for r in recs[:2]:
+            try:
+                cfg = space.from_dict(r.config)
+            except TuningError:
+                continue
+            if cfg.index not in visited and space.check(cfg) is None:
+                out[cfg.index] = cfg
+    return list(out.values())
 
 
 def _measure(task: Task, runner: Runner, db: Database, cands: list[Config], visited: set[int],

@@ -123,3 +123,17 @@ def test_explorer_is_deterministic_and_never_repeats() -> None:
     b = anneal(space, score, visited, 8, random.Random(5))
     assert [c.index for c in a] == [c.index for c in b]
     assert len({c.index for c in a}) == 8 and not visited & {c.index for c in a}
+
+
+def test_a_young_task_tries_the_best_configs_of_its_template_siblings(
+        tmp_path: Path, runner: LocalRunner) -> None:
+    """xgb's first batches borrow the best configs other workloads of the template recorded."""
+    a = Task("matmul", (16, 32, 16, "float32"))
+    b = Task("matmul", (16, 32, 32, "float32"))
+    with Database(tmp_path / "s.db") as db:
+        tune_task(a, runner, db, trials=12, strategy="random", seed=1)
+        ok = sorted((r for r in db.records(a.key) if r.ok), key=lambda r: float(r.cost or 0))
+        tune_task(b, runner, db, trials=5, strategy="xgb", seed=0, batch_size=4)
+        tried = [r.config for r in db.records(b.key)]
+    assert tried[0] == b.impl.default(b.args)
+    assert ok[0].config in tried and ok[1].config in tried
