@@ -9,6 +9,10 @@ trials``; a search that was not run for a case is null there and listed under ``
 Every case also carries machine, versions, budget_minutes, elapsed_s and ``unfinished``:
 the whole run stays inside ``--minutes``, and what did not fit is listed there.
 Tuned kernels and references are timed alternately in this process, at ``--threads``.
+Each ResNet-18 conv case is the fused group's task (conv plus its epilogue, as
+``extract_tasks`` names it) against onnxruntime running the same nodes; the ``resnet18 end
+to end`` case compiles the whole model with the tuning database (``compile(...,
+tuning_db=...)``) and times ``run`` against onnxruntime on the whole model.
 """
 
 from __future__ import annotations
@@ -56,6 +60,21 @@ def interleaved_medians(fa: Any, fb: Any, rounds: int = 7, block: int = 3,
     return float(np.median(ta)), float(np.median(tb))
 
 
+def interleaved_medians_n(fns: list[Any], rounds: int = 7, block: int = 3,
+                          pause_s: float = 0.05) -> list[float]:
+    """``interleaved_medians`` for any number of functions."""
+    times: list[list[float]] = [[] for _ in fns]
+    for _ in range(rounds):
+        for f, out in zip(fns, times):
+            f()
+            for _ in range(block):
+                t0 = time.perf_counter()
+                f()
+                out.append(time.perf_counter() - t0)
+            time.sleep(pause_s)
+    return [float(np.median(t)) for t in times]
+
+
 class Budget:
     def __init__(self, minutes: float) -> None:
         self.start = time.monotonic()
@@ -85,6 +104,35 @@ def _search(name: str, task: Task, runner: LocalRunner, db: Database, trials: in
     if res.trials < trials:
         budget.unfinished.append(f"{task} {name}: {res.trials} of {trials} trials")
     return res
+
+
+def round_robin(tasks: list[Task], runner: LocalRunner, db: Database, trials: int,
+                deadline: float, budget: Budget, seed: int,
+                batch: int = 8) -> dict[Task, TuneResult]:
+    """Tune ``tasks`` in turns of ``batch`` trials until each has ``trials`` or time is up;
+    one cost model, retrained on the whole database, guides them all."""
+    from tessera.compiler.autotune.cost_model import CostModel
+
+    model = CostModel(seed=seed)
+    results: dict[Task, TuneResult] = {}
+    goal = dict.fromkeys(tasks, 0)
+    active = list(tasks)
+    while active and time.monotonic() < deadline:
+        for t in list(active):
+            if time.monotonic() >= deadline:
+                break
+            goal[t] = min(trials, goal[t] + batch)
+            res = tune_task(t, runner, db, goal[t], strategy="xgb", seed=seed,
+                            batch_size=batch, deadline=deadline, model=model)
+            results[t] = res
+            if res.trials >= trials or res.trials < goal[t]:
+                active.remove(t)  # done, or its space (or the time) ran out
+    for t, res in results.items():
+        log.info("%s xgb_transfer: %d trials, best %s ms, errors %s", t, res.trials,
+                 f"{res.best_cost * 1e3:.3f}" if res.best_cost else "-", res.errors)
+        if res.trials < trials:
+            budget.unfinished.append(f"{t} xgb_transfer: {res.trials} of {trials} trials")
+    return results
 
 
 def _copy_db(src: Database, path: Path) -> Database:
@@ -159,30 +207,74 @@ def ort_session(model: Any, threads: int) -> Any:
                                 providers=["CPUExecutionProvider"])
 
 
-def conv_model(args: tuple[Any, ...], weight: np.ndarray) -> Any:
+def conv_model(args: tuple[Any, ...], arrays: list[np.ndarray]) -> tuple[Any, list[str]]:
+    """The conv layer as an ONNX model: weight and bias as initializers, the fused epilogue
+    of an 11-argument task (bias, residual add, Relu, Clip) as ONNX nodes after it, so
+    onnxruntime computes what the tuned kernel does. Also the names of the model's inputs,
+    in the kernel's array order (``x`` then each residual)."""
     from onnx import TensorProto, helper, numpy_helper
 
     from tessera.compiler.autotune.templates.conv2d import out_size
 
-    n, c, h, w, o, kh, kw, stride, pad, _ = args
+    n, c, h, w, o, kh, kw, stride, pad = args[:9]
     oh, ow = out_size(args)
-    node = helper.make_node("Conv", ["x", "w"], ["y"], pads=[pad] * 4, strides=[stride] * 2)
+    epilogue = args[10] if len(args) > 10 else ()
+    inits = [numpy_helper.from_array(arrays[1], "w")]
+    inputs = [helper.make_tensor_value_info("x", TensorProto.FLOAT, [n, c, h, w])]
+    names = ["x"]
+    conv_in = ["x", "w"]
+    nodes: list[Any] = []
+    cur, k = "conv", 2
+    for step in epilogue:
+        kind = step[0]
+        if kind == "bias" and len(conv_in) == 2 and cur == "conv":
+            inits.append(numpy_helper.from_array(arrays[k], "b"))
+            conv_in.append("b")
+            k += 1
+            continue
+        nxt = f"e{len(nodes)}"
+        if kind == "bias":
+            inits.append(numpy_helper.from_array(arrays[k].reshape(1, -1, 1, 1), f"b{k}"))
+            nodes.append(helper.make_node("Add", [cur, f"b{k}"], [nxt]))
+            k += 1
+        elif kind == "add":
+            name = f"r{k}"
+            inputs.append(helper.make_tensor_value_info(name, TensorProto.FLOAT,
+                                                        list(arrays[k].shape)))
+            names.append(name)
+            nodes.append(helper.make_node("Add", [cur, name], [nxt]))
+            k += 1
+        elif kind == "relu":
+            nodes.append(helper.make_node("Relu", [cur], [nxt]))
+        elif kind == "clip":
+            lo = -3.4e38 if step[1] is None else float(step[1])
+            hi = 3.4e38 if step[2] is None else float(step[2])
+            inits += [numpy_helper.from_array(np.array(lo, np.float32), f"lo{len(nodes)}"),
+                      numpy_helper.from_array(np.array(hi, np.float32), f"hi{len(nodes)}")]
+            nodes.append(helper.make_node("Clip", [cur, f"lo{len(nodes)}", f"hi{len(nodes)}"],
+                                          [nxt]))
+        cur = nxt
+    conv = helper.make_node("Conv", conv_in, ["conv"], pads=[pad] * 4, strides=[stride] * 2)
+    nodes = [conv, *nodes]
+    out = nodes[-1].output[0]
     graph = helper.make_graph(
-        [node], "conv", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [n, c, h, w])],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [n, o, oh, ow])],
-        [numpy_helper.from_array(weight, "w")])
-    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+        nodes, "conv", inputs, [helper.make_tensor_value_info(out, TensorProto.FLOAT,
+                                                              [n, o, oh, ow])], inits)
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), names
 
 
 def time_conv(task: Task, db: Database, hw: dict[str, Any], threads: int) -> tuple[float, float]:
     kernel = build_best(task, db, hw, threads=threads)
-    x, w, y = task.impl.arrays(task.args, np.random.default_rng(0))
-    sess = ort_session(conv_model(task.args, w), threads)
-    ptrs = kernel.check([x, w, y])
+    arrays = task.impl.arrays(task.args, np.random.default_rng(0))
+    model, names = conv_model(task.args, arrays)
+    sess = ort_session(model, threads)
+    feeds = {"x": arrays[0]}
+    feeds.update({nm: arrays[int(nm[1:])] for nm in names[1:]})
+    ptrs = kernel.check(arrays)
     t_tuned, t_ref = interleaved_medians(lambda: kernel.call_unchecked(*ptrs),
-                                         lambda: sess.run(None, {"x": x}))
-    want = sess.run(None, {"x": x})[0]
-    np.testing.assert_allclose(y, want, rtol=1e-3, atol=1e-3)
+                                         lambda: sess.run(None, feeds))
+    want = sess.run(None, feeds)[0]
+    np.testing.assert_allclose(arrays[-1], want, rtol=1e-3, atol=1e-3)
     return t_tuned, t_ref
 
 
@@ -194,92 +286,94 @@ def bench_resnet(runner: LocalRunner, work: Path, budget: Budget, trials: int, t
     model = build_resnet18()
     weighted = extract_tasks(model)
     convs = [w for w in weighted if w.task.template == "conv2d_nchw"]
-    rep = next(w for w in convs if w.task.args == REP_CONV)
+    others = [w for w in weighted if w.task.template != "conv2d_nchw"]
+    rep = next(w for w in convs if tuple(w.task.args[:10]) == REP_CONV)
     # The continual database: every layer starts from the records of the layers before it.
     shared = Database(work / "resnet.db")
-    order = [w for w in convs if w is not rep]
-    order.insert(min(2, len(order)), rep)  # the anchor layer after two others: transfer
     cases: list[dict[str, Any]] = []
-    tuned_s: dict[Task, float] = {}
-    ref_s: dict[Task, float] = {}
-    n_left = len(order) + 2
-    for w in order:
+    e2e_reserve = 120.0  # seconds kept for timing the layers and compiling the whole model
+    for w in others:  # the dense layer: cheap, tuned first so the end to end build has it
+        _search("xgb_transfer", w.task, runner, shared, min(trials, 32), "xgb",
+                time.monotonic() + 0.03 * (deadline - time.monotonic()), budget, seed)
+    # The anchor's searches from an empty database (random, xgb), one layer's share each.
+    share = (deadline - time.monotonic() - e2e_reserve) / (len(convs) + 2)
+    rep_results: dict[str, TuneResult | None] = {
+        "random": _search("random", rep.task, runner, Database(work / "rep_random.db"), trials,
+                          "random", time.monotonic() + share, budget, seed),
+        "xgb": _search("xgb", rep.task, runner, Database(work / "rep_xgb.db"), trials, "xgb",
+                       time.monotonic() + share, budget, seed)}
+    # Every conv task in the shared database, round robin in batches: each layer gets an
+    # equal part of the time whatever the order, and the one cost model learns from all.
+    transfer = round_robin([w.task for w in convs], runner, shared, trials,
+                           deadline - e2e_reserve, budget, seed)
+    for w in convs:
         t = w.task
-        if budget.left() < 20 or time.monotonic() > deadline:
-            budget.unfinished.append(f"{t}: not tuned (time budget)")
-            n_left -= 1 + 2 * (w is rep)
-            continue
-        share = (deadline - time.monotonic()) / max(1, n_left)
         results: dict[str, TuneResult | None] = {"random": None, "xgb": None,
-                                                 "xgb_transfer": None}
+                                                 "xgb_transfer": transfer.get(t)}
         if w is rep:
-            results["random"] = _search("random", t, runner, Database(work / "rep_random.db"),
-                                        trials, "random", time.monotonic() + share, budget, seed)
-            results["xgb"] = _search("xgb", t, runner, Database(work / "rep_xgb.db"), trials,
-                                     "xgb", time.monotonic() + share, budget, seed)
-            n_left -= 2
-        results["xgb_transfer"] = _search("xgb_transfer", t, runner, shared, trials, "xgb",
-                                          time.monotonic() + share, budget, seed)
-        n_left -= 1
+            results.update(rep_results)
+        if results["xgb_transfer"] is None:
+            budget.unfinished.append(f"{t}: not tuned (time budget)")
+            continue
         t_tuned, t_ref = time_conv(t, shared, runner.hw, threads)
-        tuned_s[t] = t_tuned
-        ref_s[t] = t_ref
         cases.append(_case(f"resnet18 conv {_conv_name(t.args)}", t_tuned, "onnxruntime", t_ref,
-                           _trials_to_95(results), trials, results, weight=w.weight))
-    cases.append(_end_to_end(model, weighted, tuned_s, ref_s, shared, runner, threads,
-                             budget))
+                           _trials_to_95(results), trials, results, weight=w.weight,
+                           workload=t.key))
+    try:
+        cases.append(end_to_end(model, work / "resnet.db", threads, budget, weighted))
+    except Exception as err:  # noqa: BLE001 - the JSON must still say what ran
+        log.exception("resnet18 end to end failed")
+        budget.unfinished.append(f"resnet18 end to end: {type(err).__name__}: {err}")
     return cases
 
 
 def _conv_name(a: tuple[Any, ...]) -> str:
-    return f"{a[1]}x{a[2]}x{a[3]} -> {a[4]} k{a[5]} s{a[7]} p{a[8]}"
+    epi = "+".join(str(s[0]) for s in a[10]) if len(a) > 10 and a[10] else ""
+    return f"{a[1]}x{a[2]}x{a[3]} -> {a[4]} k{a[5]} s{a[7]} p{a[8]}" + (f" +{epi}" if epi else "")
 
 
-def _end_to_end(model: Any, weighted: list[Any], tuned_s: dict[Task, float],
-                ref_s: dict[Task, float], db: Database, runner: LocalRunner, threads: int,
-                budget: Budget) -> dict[str, Any]:
-    """ResNet-18 composed: ``compile()`` does not run tuned kernels yet, so the tuned figure
-    is the sum over the tasks of count x tuned kernel time (each timed above against its
-    onnxruntime layer), and ``ratio`` compares it with the same sum of the onnxruntime layer
-    times (the dense layer counted on both sides from Tessera's kernel). onnxruntime running
-    the whole model (pooling, residual adds and epilogues included, timed apart) is reported
-    as ``whole_model_reference_ms``."""
-    from tessera.compiler.ops.bench import median_time
+def end_to_end(model: Any, db_path: Path, threads: int, budget: Budget,
+               weighted: list[Any]) -> dict[str, Any]:
+    """ResNet-18 end to end: ``compile(model, tuning_db=db)`` (every tunable group built with
+    its best recorded schedule) against onnxruntime running the whole model, same input,
+    same threads, timed alternately in this process; the untuned ``compile(model)`` (the
+    library defaults, layout auto) is timed in the same rounds for context."""
+    from threadpoolctl import threadpool_limits
 
-    total = 0.0
-    ref_total = 0.0
-    missing = []
-    for w in weighted:
-        if w.task in tuned_s:
-            total += w.weight * tuned_s[w.task]
-            ref_total += w.weight * ref_s[w.task]
-        elif w.task.template == "matmul":
-            k = build_best(w.task, db, runner.hw, threads=threads)
-            arrs = w.task.impl.arrays(w.task.args, np.random.default_rng(0))
-            ptrs = k.check(arrs)
-            t = w.weight * median_time(lambda k=k, p=ptrs: k.call_unchecked(*p), 20)
-            total += t
-            ref_total += t
-        else:
-            missing.append(str(w.task))
-    sess = ort_session(model, threads)
+    from tessera.compiler import compile
+
     x = np.random.default_rng(0).standard_normal((1, 3, 224, 224)).astype(np.float32)
-    t_ref = median_time(lambda: sess.run(None, {"data": x}), 10, warmup=2)
-    # the composed figure adds kernel times measured apart from onnxruntime
-    case = {"case": "resnet18 end to end (composed)", "tuned_ms": round(total * 1e3, 3),
-            "reference": "onnxruntime (same layers, summed)",
-            "reference_ms": round(ref_total * 1e3, 3),
-            "ratio": round(ref_total / total, 3) if total else None,
-            "whole_model_reference_ms": round(t_ref * 1e3, 3),
+    t0 = time.monotonic()
+    tuned = compile(model, tuning_db=db_path, layout="NCHW")
+    compile_s = time.monotonic() - t0
+    untuned = compile(model)
+    for m in (tuned, untuned):
+        m.module.num_threads = threads
+    sess = ort_session(model, threads)
+    want = sess.run(None, {"data": x})[0]
+    np.testing.assert_allclose(tuned.run({"data": x})[0], want, rtol=1e-3, atol=1e-3)
+    steps = [spec for st in tuned.module.plan["steps"]
+             for spec in st.get("compiled", {}).values() if "tuning" in spec]
+    from_db = sum(s["tuning"]["source"] == "tuning database" for s in steps)
+    n_tasks = sum(w.weight for w in weighted)
+    with threadpool_limits(limits=threads):
+        (t_tuned, t_ref, t_untuned) = interleaved_medians_n(
+            [lambda: tuned.run({"data": x}), lambda: sess.run(None, {"data": x}),
+             lambda: untuned.run({"data": x})], rounds=5, block=2)
+    if from_db < n_tasks:
+        budget.unfinished.append(f"resnet18 end to end: {from_db} of {n_tasks} tunable groups "
+                                 f"built from the tuning database")
+    return {"case": "resnet18 end to end", "tuned_ms": round(t_tuned * 1e3, 3),
+            "reference": "onnxruntime", "reference_ms": round(t_ref * 1e3, 3),
+            "ratio": round(t_ref / t_tuned, 3),
             "trials_to_95": {"random": None, "xgb": None, "xgb_transfer": None},
-            "trials": None, "composed": True,
-            "method": "sum over the 12 tasks of count x kernel time, tuned Tessera vs "
-                      "onnxruntime layer by layer; pooling, adds and epilogues left out"}
-    if missing:
-        case["ratio"] = None
-        case["missing_tasks"] = missing
-        budget.unfinished.append(f"resnet18 end to end: {len(missing)} tasks not tuned")
-    return case
+            "trials": None, "untuned_ms": round(t_untuned * 1e3, 3),
+            "untuned_ratio": round(t_ref / t_untuned, 3),
+            "groups_from_tuning_db": from_db, "tunable_groups": n_tasks,
+            "compile_s": round(compile_s, 1),
+            "method": "compile(resnet18, tuning_db=DB, layout='NCHW') .run vs onnxruntime "
+                      "InferenceSession.run, whole model, interleaved medians; untuned: "
+                      "compile(resnet18) defaults"}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -302,7 +396,7 @@ def main(argv: list[str] | None = None) -> int:
     cases: list[dict[str, Any]] = []
     try:
         if a.only in (None, "matmul"):
-            frac = 1.0 if a.only else 0.3
+            frac = 1.0 if a.only else 0.25
             cases.append(bench_matmul(runner, work, budget, a.trials_matmul, a.threads, a.seed,
                                       budget.share(frac)))
         if a.only in (None, "resnet"):
