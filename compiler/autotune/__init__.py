@@ -9,14 +9,17 @@
 
     from tessera.compiler.autotune.dispatch import build_best, apply_history_best
     kernel = build_best(task, db, runner.hw)         # the best known schedule, compiled
+    m = tessera.compiler.compile("model.onnx", tuning_db="tuning.db")  # ... for every group
 
 Modules: ``space`` (knobs, configs, legality reasons), ``templates`` (matmul, conv2d_nchw,
-vta_conv2d, and faulty_add for testing the machinery), ``extract`` (``extract_tasks(model,
-target)``: one weighted task per distinct fused-operator workload), ``measure`` (process pool
-with timeouts), ``dask_runner`` (``DaskRunner("tcp://scheduler:8786")``), ``features``
-(loop-nest features), ``cost_model`` (XGBoost, rank:pairwise), ``explorer`` (simulated
-annealing), ``database`` (SQLite), ``tuner`` (``tune_task``, ``tune_tasks``), ``dispatch``
-(the best schedule at compile time), ``plot``. CLI: ``tessera tune MODEL.onnx``.
+vta_conv2d, vta_dense, and faulty_add for testing the machinery), ``extract``
+(``extract_tasks(model, target)``: one weighted task per distinct fused-operator workload;
+``task_of_group``, the one function naming a group's task, which ``compile`` also uses),
+``measure`` (process pool with timeouts), ``dask_runner``
+(``DaskRunner("tcp://scheduler:8786")``), ``features`` (loop-nest features), ``cost_model``
+(XGBoost, rank:pairwise), ``explorer`` (simulated annealing), ``database`` (SQLite),
+``tuner`` (``tune_task``, ``tune_tasks``), ``dispatch`` (the best schedule at compile
+time), ``plot``. CLI: ``tessera tune MODEL.onnx``.
 """
 
 from tessera.compiler.autotune.cost_model import CostModel
