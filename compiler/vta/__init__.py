@@ -6,6 +6,10 @@
     outs, res = kernel.run(rt.device("fsim", cfg=cfg), {"data": pack_activation(x, cfg)})
     y = unpack_activation(outs["out"], (n, o, oh, ow), cfg, kind="out")
 
+The program comes from lowering the layer's te schedule (``te_schedule``) to a loop IR
+(``te_lower.loop_ir``, printable) and through the accelerator passes (``passes/``);
+``lowering="template"`` builds the same program with the template passes (the oracle).
+
 Tensors: ``data`` (input, ``hw.layout`` blocked activation or matrix), ``out`` (output,
 blocked), ``weight``/``bias``/``uops`` (constants). Channels and batch are padded to the
 block with zeros. ``kernel.meta`` records the schedule, the MACs and the micro-op cache size.

@@ -2,11 +2,17 @@
 
 The pipeline, top to bottom: check the workload and the operands; pick or check the schedule
 (``schedule``/``default_schedule``: buffer fit); apply it as a te schedule
-(``te_schedule``: storage scopes, vthread axis, pragmas) and check its tensorization of the
-layer's inner block onto the GEMM intrinsic (``intrin.tensorize``); lower to tiles, reduction steps,
-DMA windows and ALU epilogues (``lower``); interleave virtual threads and inject dependency
-tokens (``sync``); generate the instruction stream, micro-op cache and DRAM placement
-(``tessera.compiler.codegen.vta``); verify the kernel statically (``verify``).
+(``te_schedule``: storage scopes, the GEMM and epilogue attached under the output tile, the
+vthread axis, pragmas) and check its tensorization of the layer's inner block onto the GEMM
+intrinsic (``intrin.tensorize``). Then, with ``lowering="te"`` (the default), the te schedule
+drives code generation: ``te_lower.loop_ir`` lowers it to the loop IR and the accelerator
+passes (``passes/``: unroll the host loops, tensorize the GEMM, inject the ALU epilogue and
+the DMA windows, interleave virtual threads with dependency tokens) give the program. With
+``lowering="template"`` the template passes build the same program from the tiling knobs
+(``lower``: tiles, steps, DMA windows, ALU epilogues; ``sync``: virtual threads and tokens);
+they stay as the oracle the te path is tested against. Last, the instruction stream,
+micro-op cache and DRAM placement (``tessera.compiler.codegen.vta``) and the static check of
+the kernel (``verify``).
 """
 
 from __future__ import annotations
@@ -128,11 +134,13 @@ def _build(p: Problem, cfg: HwConfig, schedule: Mapping[str, int] | None, epi: E
 def build_qconv2d(
     wkl: Conv2dWorkload, weight: np.ndarray, bias: np.ndarray | None, shift: int, relu: bool,
     cfg: HwConfig, schedule: Mapping[str, int] | None = None, name: str = "qconv2d",
-    lowering: str = "template",
+    lowering: str = "te",
 ) -> AccelKernel:
     """An int8 conv2d layer on the accelerator: ``qnn.qconv2d(x, weight, bias, shift, relu,
     stride, pad)`` exactly. Input ``data``: ``pack_activation(x, cfg, "inp")``; output
-    ``out``: ``(N/b, O/bo, OH, OW, b, bo)`` int8 (``unpack_activation(..., kind="out")``)."""
+    ``out``: ``(N/b, O/bo, OH, OW, b, bo)`` int8 (``unpack_activation(..., kind="out")``).
+    ``lowering``: ``"te"`` (the te schedule through the loop-IR passes) or ``"template"``
+    (the template passes; the same program)."""
     p = conv2d_problem(wkl, cfg, name)
     _operands(f"conv2d {name!r}", weight, wkl.weight_shape, bias, wkl.out_channels, shift,
               relu)
@@ -157,11 +165,11 @@ def build_qconv2d(
 def build_qdense(
     wkl: DenseWorkload, weight: np.ndarray, bias: np.ndarray | None, shift: int, relu: bool,
     cfg: HwConfig, schedule: Mapping[str, int] | None = None, name: str = "qdense",
-    lowering: str = "template",
+    lowering: str = "te",
 ) -> AccelKernel:
     """An int8 dense layer: ``qnn.qdense(x, weight, bias, shift, relu)`` exactly. Input
     ``data``: ``(M/b, K/bi, b, bi)`` (``pack_matrix_inp``); output ``out``:
-    ``(M/b, N/bo, b, bo)`` int8 (``unpack_matrix``)."""
+    ``(M/b, N/bo, b, bo)`` int8 (``unpack_matrix``). ``lowering`` as for ``build_qconv2d``."""
     p = dense_problem(wkl, cfg, name)
     _operands(f"dense {name!r}", weight, wkl.weight_shape, bias, wkl.n, shift, relu)
     specs = [TensorSpec("weight", "const", (p.ocb, p.icb, cfg.block_out, cfg.block_in),

@@ -1,5 +1,10 @@
-"""Lowering a tiled conv2d/dense onto the accelerator: tiles, reduction steps, tensorized
-GEMMs, ALU epilogues and DMA, before virtual threads are interleaved.
+"""The template lowering of a tiled conv2d/dense (``build_*(lowering="template")``): tiles,
+reduction steps, tensorized GEMMs, ALU epilogues and DMA, computed directly from the tiling
+knobs, before virtual threads are interleaved (``sync``).
+
+The default lowering derives the same program from the te schedule through the loop-IR
+passes (``te_lower``, ``passes/``); this module is kept as their oracle (the tests require
+the same instruction stream) and gives the ``Plan`` those passes hand to ``sync``.
 
 The loop nest (VTA's conv2d schedule on the blocked layout)::
 

@@ -1,25 +1,26 @@
 """The conv2d/dense schedule template as a tensor-expression schedule (VTA's vta_conv2d).
 
-The layer is declared on the blocked layouts: the GEMM stage ``res_gem`` (``intrin.
-conv2d_blocked``), the epilogue stages ``res_add`` (bias), ``res_shr``, ``res_min``,
-``res_max`` and the int8 cast ``res``. ``conv2d_te_schedule`` applies one schedule point::
+The layer is declared on the blocked layouts: the input as the convolution reads it (inline
+stages ``data_pad``, the zero padding as a select, and ``data_rows``, the rows a strided
+1-row kernel reads), the GEMM stage ``res_gem`` (``intrin.conv2d_blocked``), the epilogue
+stages ``res_add`` (bias), ``res_shr``, ``res_min``, ``res_max`` and the int8 cast ``res``.
+``conv2d_te_schedule`` applies one schedule point::
 
     res:      split n, oc, y, x by the tile knobs; tile loops outside; fuse the tile loops and
               split off ``vthreads`` of them, bound to a ``vthread`` axis; pragma dma_copy on
               the tile's store
-    res_gem:  cache_write into acc_buffer; split ic by tile_ic, reduction steps outside;
-              tensorize the (b, o, k) block onto ``gemm``
+    epilogue: compute_at the vthread loop (a chain: each stage reads the previous), in
+              acc_buffer (in place on the accumulators), pragma alu; the bias cache_read
+              into acc_buffer (pragma dma_copy, at the root: loaded once)
+    res_gem:  cache_write into acc_buffer, compute_at the vthread loop; split ic by
+              tile_ic, reduction steps outside; tensorize the (b, o, k) block onto ``gemm``
     data, kernel: cache_read into inp_buffer / wgt_buffer at the reduction step, pragma
               dma_copy (the DMA windows, padding from the bounds)
-    epilogue: pragma alu (one ALU instruction each)
 
-The GEMM and epilogue stages run inside each tile of the vthread loop; that attachment is
-the lowering's (``lower``): the tensor compiler's compute_at attaches a stage only to a
-direct consumer, and the epilogue is a chain of them.
-
-``build`` takes its tensorize check from this schedule (the stage annotated for ``gemm``
-must match the intrinsic) and records the trace in ``kernel.meta["te_schedule"]``; the
-instruction stream itself comes from the accelerator passes (``lower``, ``sync``).
+This schedule drives code generation: ``te_lower.loop_ir`` lowers it (bound inference
+through the compute_at chain) and the accelerator passes turn the loop IR into the
+program. ``build`` also checks its tensorize annotation against the intrinsic
+(``check_tensorize``) and records the trace in ``kernel.meta["te_schedule"]``.
 """
 
 from __future__ import annotations
