@@ -90,7 +90,7 @@ def _axes(loops: list[S.For], dram: S.Buffer, didx: tuple[E.Expr, ...], chip: S.
     axes = []
     for k, lp in enumerate(loops):
         dims = [d for d in range(outer) if per_dim[d][1][k] != 0]
-        if len(dims) > 1:
+        if len(dims) > 1 or (not dims and extent(lp) > 1):
             raise UnsupportedError(f"inject_dma_copy: loop {lp.var.name} must walk one "
                                    f"dimension of {dram.name}, not {len(dims)}")
         d = dims[0] if dims else outer - 1
