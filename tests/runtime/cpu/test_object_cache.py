@@ -142,3 +142,12 @@ def test_object_code_that_is_not_an_object_is_refused_not_loaded() -> None:
     assert str(e.value) == (f"kernel axpb: object code must be a relocatable ELF object for "
                             f"{host_target().triple.split('-')[0]}, not 21 bytes without an "
                             f"ELF header")
+
+
+def test_an_unwritable_cache_is_skipped_with_a_warning(tmp_path, monkeypatch, caplog) -> None:
+    blocker = tmp_path / "not_a_dir"
+    blocker.write_text("a file where the cache directory would be")
+    monkeypatch.setenv("TESSERA_CACHE", str(blocker))
+    monkeypatch.delenv(oc.DISABLE_ENV, raising=False)
+    _check(load_kernel(_ir(5.0), "axpb", PARAMS), 5.0)
+    assert "kernel cache: cannot write" in caplog.text
