@@ -27,10 +27,16 @@ def _child_fields(cls: type) -> tuple[str, ...]:
     return names
 
 
-def _is_node(x: Any) -> bool:
-    from tessera.compiler.tensor.stmt import Stmt
+_NODE_TYPES: tuple[type, ...] = ()
 
-    return isinstance(x, (Expr, Stmt))
+
+def _is_node(x: Any) -> bool:
+    global _NODE_TYPES
+    if not _NODE_TYPES:  # stmt imports this module: bind its Stmt on first use, once
+        from tessera.compiler.tensor.stmt import Stmt
+
+        _NODE_TYPES = (Expr, Stmt)
+    return isinstance(x, _NODE_TYPES)
 
 
 def children(node: Any) -> Iterator[Any]:
