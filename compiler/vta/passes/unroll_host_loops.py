@@ -54,11 +54,13 @@ def _stores_output(s: S.Stmt) -> bool:
     return False
 
 
-def _unroll(s: S.Stmt) -> S.Stmt:
+def _unroll(s: S.Stmt, env: dict[E.Var, E.Expr]) -> S.Stmt:
+    """``s`` unrolled with the host loop variables of ``env`` bound (substituted into each
+    region once, outer loops first, so inner iterations see constants)."""
     if isinstance(s, S.For) and _is_host(s.body):
         its: list[S.Stmt] = []
-        for i in range(extent(s)):  # outer loops first: inner iterations see constants
-            it = _unroll(substitute(s.body, {s.var: E.Const("int32", i)}))
+        for i in range(extent(s)):
+            it = _unroll(s.body, {**env, s.var: E.Const("int32", i)})
             if s.kind == "vthread":
                 if not _stores_output(it):  # past the last tile (the split did not divide)
                     continue
@@ -67,13 +69,14 @@ def _unroll(s: S.Stmt) -> S.Stmt:
         return S.seq(*its)
     if isinstance(s, (S.SeqStmt, S.Allocate, S.AttrStmt, S.IfThenElse, S.LetStmt)) \
             and _is_host(s):
-        return map_children(s, lambda x: _unroll(x) if isinstance(x, S.Stmt) else x)
-    return simplify_guards(s)  # a region: the host loops around it are constants now
+        return map_children(s, lambda x: _unroll(x, env) if isinstance(x, S.Stmt)
+                            else substitute(x, env))
+    return simplify_guards(substitute(s, env))  # a region: the host loops are constants
 
 
 def unroll_host_loops(stmt: S.Stmt) -> S.Stmt:
     """``stmt`` with its host loops unrolled and the resulting constants folded."""
-    return _drop_empty(_unroll(stmt))
+    return _drop_empty(_unroll(stmt, {}))
 
 
 def _drop_empty(s: S.Stmt) -> S.Stmt:
