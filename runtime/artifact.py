@@ -2,8 +2,10 @@
 
 Members: ``manifest.json`` (format name and version, target, the SHA-256 of every other
 member), ``plan.json`` (the execution plan), ``weights.npz`` (constants) and ``code/*``
-(compiled CPU code, whatever the tensor compiler emits). A corrupt, truncated or tampered
-file gets an ``ArtifactError`` naming the file and what is wrong.
+(compiled CPU code: each llvm kernel's LLVM IR ``NAME.ll`` and its host object code
+``NAME.o``, see ``runtime/cpu/artifact_code.py``; files without ``.o`` members still load).
+Weights are stored uncompressed. A corrupt, truncated or tampered file gets an
+``ArtifactError`` naming the file and what is wrong.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from tessera.hw.errors import TesseraError
 
 FORMAT = "tessera-artifact"
 VERSION = 1
+_STORED = frozenset({"weights.npz"})  # members written without compression
 
 
 class ArtifactError(TesseraError, ValueError):
@@ -57,7 +60,9 @@ def save_artifact(
     with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("manifest.json", json.dumps(manifest, indent=1, sort_keys=True))
         for name, data in members.items():
-            zf.writestr(name, data)
+            # float weights barely deflate, and inflating them was half of a load's time
+            zf.writestr(name, data, compress_type=zipfile.ZIP_STORED if name in _STORED
+                        else None)
     tmp.replace(path)
     return path
 
