@@ -10,11 +10,14 @@ import pytest
 from vta_helpers import RESNET18, conv_case, conv_reference, run_conv
 
 import tessera.runtime as rt
-from tessera.compiler.errors import CompileError, InternalError
+from tessera.compiler.errors import CompileError, InternalError, UnsupportedError
+from tessera.compiler.tensor import expr as E
 from tessera.compiler.tensor import stmt as S
 from tessera.compiler.vta import DenseWorkload, build_qconv2d, build_qdense, default_schedule
 from tessera.compiler.vta.lower import Epilogue
 from tessera.compiler.vta.passes.accel_ir import AccelStmt
+from tessera.compiler.vta.passes.inject_alu import inject_alu
+from tessera.compiler.vta.passes.tensorize_gemm import tensorize_gemm
 from tessera.compiler.vta.passes.verify import verify_accel
 from tessera.compiler.vta.program import Flags, Gemm, Load, Loop
 from tessera.compiler.vta.schedule import check_schedule
@@ -170,3 +173,29 @@ def test_verifier_rejects_wrong_scopes_out_of_bounds_and_unbalanced_tokens() -> 
     with pytest.raises(InternalError, match=r"^p: queue l2c must balance within 64 tokens, "
                                             r"not 65 pushes and 0 pops$"):
         verify_accel(_prog(*pushes), CFG, "p")
+
+
+def _nest(body: S.Stmt, *extents: int) -> tuple[S.Stmt, list[E.Var]]:
+    vs = [E.Var("int32", f"i{d}") for d in range(len(extents))]
+    for v, n in reversed(list(zip(vs, extents))):
+        body = S.For(v, E.Const("int32", 0), E.Const("int32", n), S.SERIAL, body)
+    return body, vs
+
+
+def test_passes_name_what_they_cannot_lower() -> None:
+    acc = S.Buffer("res.acc_buffer", "int32", (1, 1, 2, 2, 1, 16), "acc_buffer")
+    mul = S.Buffer("res_mul", "int32", (1, 1, 2, 2, 1, 16), "acc_buffer")
+    idx = [E.Var("int32", f"i{d}") for d in range(6)]
+    store = S.BufferStore(mul, E.Binary("int32", "*", E.BufferLoad("int32", acc, tuple(idx)),
+                                        E.Const("int32", 3)), tuple(idx))
+    nest_, _ = _nest(store, 1, 1, 2, 2, 1, 16)
+    prog = S.Allocate(acc, S.Allocate(mul, S.AttrStmt("pragma_alu", "", nest_)))
+    with pytest.raises(UnsupportedError, match=r"^inject_alu: stage res_mul must be src \+ "
+                                               r"acc, src // 2\*\*s, min\(src, c\) or "
+                                               r"max\(src, c\), not "):
+        inject_alu(prog)
+    zero = S.BufferStore(acc, E.Const("int32", 0), tuple(idx))
+    lanes, _ = _nest(zero, 1, 1, 2, 2, 1, 16)
+    with pytest.raises(UnsupportedError, match=r"^tensorize: intrinsic must be gemm, not "
+                                               r"'dot'$"):
+        tensorize_gemm(S.AttrStmt("tensorize", "dot", lanes))
