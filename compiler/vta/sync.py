@@ -1,6 +1,9 @@
 """Virtual threads: interleave the plan's load, compute and store work and inject the
 dependency tokens that make every buffer access safe (VTA's InjectCoProcSync).
 
+The plan comes from the te lowering's ``passes.inject_virtual_threads`` (which places the
+loop IR's buffers into per-thread slots) or from the template lowering (``lower``).
+
 With ``V`` virtual threads, reduction step ``k`` uses input/weight slot ``k % V`` and tile
 ``t`` accumulator slot ``t % V``. Tokens:
 
