@@ -6,6 +6,11 @@ a device (``fsim``'s cycle model or ``rtl-fast``), output checked bit for bit ag
 
 args: (M, N, K, hw_config_name, device) -- ``(M, K) x (N, K)^T``, in the ``matmul``
 template's order, so a Gemm/MatMul group names its CPU and accelerator tasks alike.
+
+No separate cycle-estimate prior: the default point (the tuner's first trial) is already
+``default_schedule``, the argmin of ``estimate_cycles``, and on fsim it measured as the best
+point found (ResNet-18 C6 over 16 random trials, C11 over 8), so every search reaches 95% of
+the best at trial 1 and a prior cannot lower ``trials_to_95``.
 """
 
 from __future__ import annotations
