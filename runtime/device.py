@@ -81,21 +81,29 @@ class Device(abc.ABC):
     def __init__(self, cfg: HwConfig | None = None, dram_bytes: int = DEFAULT_DRAM_BYTES):
         self.cfg = cfg or HwConfig.default()
         self.dram_bytes = dram_bytes
-        self._next = ALIGN  # address 0 stays unused so a zero address is always a bug
         self._live: dict[int, Buffer] = {}
 
     # ----------------------------------------------------------------- allocation
     def alloc(self, nbytes: int, align: int = ALIGN) -> Buffer:
-        """A new buffer of ``nbytes`` (a bump allocator; ``reset`` frees everything)."""
+        """A new buffer of ``nbytes``: the lowest gap between live buffers that fits (first
+        fit), else after the last one. Freed space is reused, so a model whose constants stay
+        loaded can run any number of times, and the same sequence of allocations always gets
+        the same addresses (DMA timing depends on them: cycle counts stay reproducible)."""
         if nbytes <= 0:
             raise DeviceError(f"{self.name}: allocation size must be positive, not {nbytes}")
-        addr = -(-self._next // align) * align
+        end = ALIGN  # address 0 stays unused so a zero address is always a bug
+        for start in sorted(self._live):
+            addr = -(-end // align) * align
+            if addr + nbytes <= start:
+                break
+            end = max(end, start + self._live[start].nbytes)
+        else:
+            addr = -(-end // align) * align
         if addr + nbytes > self.dram_bytes:
             raise DeviceError(
                 f"{self.name}: out of DRAM: {nbytes} bytes requested, "
                 f"{self.dram_bytes - addr} of {self.dram_bytes} left"
             )
-        self._next = addr + nbytes
         buf = Buffer(addr, nbytes)
         self._live[addr] = buf
         return buf
@@ -103,13 +111,10 @@ class Device(abc.ABC):
     def free(self, buf: Buffer) -> None:
         if self._live.pop(buf.addr, None) is None:
             raise DeviceError(f"{self.name}: buffer at 0x{buf.addr:x} is not allocated")
-        if not self._live:
-            self._next = ALIGN
 
     def reset(self) -> None:
         """Free every buffer."""
         self._live.clear()
-        self._next = ALIGN
 
     # ----------------------------------------------------------------- data movement
     def copy_in(self, buf: Buffer, data: np.ndarray | bytes, offset: int = 0) -> None:
