@@ -93,37 +93,36 @@ def _median_ms(fn: Callable[[], Any], repeat: int = 3) -> float:
 
 def _compiled_is_faster(group: FusedGroup, graph: Graph, kernel: Any, kernel_args: list[str],
                         extra: dict[str, Any]) -> bool:
-    """Time the whole group both ways on random inputs of its shapes: the compiled step (the
-    kernel, its numpy bias, then the members it does not cover, in numpy) against every
-    member in numpy."""
+    """Time the whole group both ways on random inputs of its shapes, as the executor runs
+    it: the compiled step (members before the master in numpy, the kernel and its numpy bias,
+    then the members it does not cover) against every member in numpy."""
     rng = np.random.default_rng(0)
     by = {n.name: n for n in graph.nodes}
     nodes = [by[n] for n in group.nodes]
+    produced = {o for n in nodes for o in n.outputs}
     feeds = {i: graph.constants[i] if i in graph.constants else
              rng.standard_normal(graph.types[i].shape).astype(graph.types[i].dtype)
-             for n in nodes for i in n.inputs if i in group.inputs or i in graph.constants}
+             for n in nodes for i in n.inputs if i and i not in produced}
     master = by[group.master]
-    covered = {master.name, *extra.get("fused", ())}
+    fused = set(extra.get("fused", ()))
     output = extra.get("output", master.outputs[0])
     spec = kernel.params[-1]
     out = np.empty(spec.shape, spec.dtype)
 
-    def run(env: dict[str, Any], skip: set[str]) -> None:
+    def run(use_kernel: bool) -> None:
+        env = dict(feeds)
         for n in nodes:
-            if n.name not in skip:
+            if use_kernel and n is master:
+                kernel(*[np.ascontiguousarray(env[a]) for a in kernel_args], out)
+                if extra.get("bias"):
+                    np.add(out, env[extra["bias"]].reshape(extra["bias_shape"]), out=out)
+                env[output] = out.reshape(graph.types[output].shape)
+            elif not (use_kernel and n.name in fused):
                 env.update(zip(n.outputs, run_kernel(n.op, [env.get(i) for i in n.inputs],
                                                       n.attr_dict)))
 
-    def compiled() -> None:
-        env = dict(feeds)
-        kernel(*[np.ascontiguousarray(env[a]) for a in kernel_args], out)
-        if extra.get("bias"):
-            np.add(out, env[extra["bias"]].reshape(extra["bias_shape"]), out=out)
-        env[output] = out.reshape(graph.types[output].shape)
-        run(env, covered)
-
-    t_compiled = _median_ms(compiled)
-    t_numpy = _median_ms(lambda: run(dict(feeds), set()))
+    t_compiled = _median_ms(lambda: run(True))
+    t_numpy = _median_ms(lambda: run(False))
     log.debug("%s: compiled %.3f ms, numpy %.3f ms", group.name, t_compiled, t_numpy)
     return t_compiled < t_numpy
 
