@@ -32,14 +32,17 @@ def _compiled_specs(plan: dict) -> list[dict]:
     return [s for step in plan["steps"] for s in step.get("compiled", {}).values()]
 
 
-def _edit_plan(path: Path, out: Path, edit) -> Path:
-    """Rewrite plan.json with ``edit`` (and drop members it names), keeping the checksums
-    right, as an older or a foreign build would have written the file."""
+def _edit_plan(path: Path, out: Path, edit, members_edit=None) -> Path:
+    """Rewrite plan.json with ``edit`` (and drop the members it names; ``members_edit`` may
+    change the others), keeping the checksums right, as an older or a foreign build, or
+    another tool, would have written the file."""
     with zipfile.ZipFile(path) as zf:
         members = {n: zf.read(n) for n in zf.namelist()}
     plan = json.loads(members["plan.json"])
     for name in edit(plan) or ():
         members.pop(name)
+    if members_edit is not None:
+        members_edit(plan, members)
     members["plan.json"] = json.dumps(plan, sort_keys=True).encode()
     manifest = json.loads(members["manifest.json"])
     manifest["sha256"] = {n: hashlib.sha256(b).hexdigest() for n, b in members.items()
@@ -117,4 +120,20 @@ def test_an_artifact_without_object_code_still_loads(saved, tmp_path) -> None:
 
     stats, _ = _load_in_fresh_process(_edit_plan(path, tmp_path / "old.tsr", strip), tmp_path)
     assert stats["compiled"] == len(_compiled_specs(m.module.plan))
+    np.testing.assert_array_equal(np.load(tmp_path / "y.npy"), m.run({"x": X})[1])
+
+
+def test_object_code_that_is_not_an_object_falls_back_to_the_ir(saved, tmp_path) -> None:
+    """Checksums guard against damage; a member that was never an object file (another
+    tool's output under the right name and sum) is refused before LLVM sees it."""
+    m, path = saved
+
+    def junk(plan: dict, members: dict[str, bytes]) -> None:
+        for spec in _compiled_specs(plan):
+            members[f"code/{spec['object']}"] = b"\x7fELF" + bytes(100)
+
+    bad = _edit_plan(path, tmp_path / "junk.tsr", lambda plan: None, junk)
+    stats, log = _load_in_fresh_process(bad, tmp_path)
+    assert stats["compiled"] == len(_compiled_specs(m.module.plan))
+    assert "object code must be a relocatable ELF object" in log
     np.testing.assert_array_equal(np.load(tmp_path / "y.npy"), m.run({"x": X})[1])
