@@ -81,8 +81,8 @@ def strip_objects(path: Path, out: Path) -> Path:
                           if n != "manifest.json"}
     members["manifest.json"] = json.dumps(manifest, indent=1, sort_keys=True).encode()
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        for n, b in members.items():
-            zf.writestr(n, b)
+        for n, b in members.items():  # weights stored, as save_artifact writes them
+            zf.writestr(n, b, compress_type=zipfile.ZIP_STORED if n == "weights.npz" else None)
     return out
 
 
