@@ -44,6 +44,17 @@ def _conv_args(node: Any, types: Mapping[str, Any]) -> tuple[Any, ...] | None:
     return (n, c, h, wd, o, kh, kw, strides[0], pads[0], x.dtype)
 
 
+def _conv_nchwc_args(node: Any, types: Mapping[str, Any]) -> tuple[Any, ...] | None:
+    """``transform_layout``'s blocked conv in plain sizes, and its block."""
+    x, w = types[node.inputs[0]], types[node.inputs[1]]
+    if len(x.shape) != 5 or len(w.shape) != 6:
+        return None
+    n, cb, h, wd, b = x.shape
+    ob, _, kh, kw, _, b2 = w.shape
+    return (n, cb * b, h, wd, ob * b2, kh, kw, int(node.attr("strides")[0]),
+            int(node.attr("pads")[0]), x.dtype, b)
+
+
 def _matmul_args(node: Any, types: Mapping[str, Any]) -> tuple[Any, ...] | None:
     a = node.attr_dict
     x, w = types[node.inputs[0]], types[node.inputs[1]]
@@ -79,6 +90,8 @@ def task_of_group(group: Any, graph: Any, target: str = "llvm", hw_config: str =
     template = ""
     if node.op == "Conv":
         template, args = "conv2d_nchw", _conv_args(node, graph.types)
+    elif node.op == "ConvNCHWc" and target == "llvm":
+        template, args = "conv2d_nchwc", _conv_nchwc_args(node, graph.types)
     elif node.op in ("MatMul", "Gemm"):
         template, args = "matmul", _matmul_args(node, graph.types)
     if args is None:
@@ -89,7 +102,7 @@ def task_of_group(group: Any, graph: Any, target: str = "llvm", hw_config: str =
         if template != "conv2d_nchw":
             return None
         template, args = "vta_conv2d", (*_vta_conv_args(args, hw_config), hw_config, device)
-    if template == "conv2d_nchw":  # the llvm kernel computes the group's fused epilogue too
+    if template in ("conv2d_nchw", "conv2d_nchwc"):  # the llvm kernel computes the epilogue
         from tessera.compiler.graph.conv_epilogue import group_epilogue
 
         epi = group_epilogue(group, graph)
@@ -116,16 +129,24 @@ def task_of_layer(wkl: Any, hw_config: str, device: str) -> Task | None:
 
 def extract_tasks(model: str | Path | bytes | Any, target: str = "llvm",
                   input_shapes: Mapping[str, Sequence[int]] | None = None,
-                  hw_config: str = "default", device: str = "fsim") -> list[WeightedTask]:
+                  hw_config: str = "default", device: str = "fsim",
+                  layout: str = "auto") -> list[WeightedTask]:
     """The tuning tasks of an ONNX model (path, bytes or ModelProto), in first-use order.
     For ``vta``, the convolutions become ``vta_conv2d`` tasks on the named accelerator
-    configuration, measured in cycles on ``device``."""
+    configuration, measured in cycles on ``device``. For ``llvm``, the graph goes through
+    the passes ``compile(..., layout=layout)`` runs (``auto``: convs blocked to NCHWc where
+    their channels allow, ``conv2d_nchwc`` tasks), so the tasks are the kernels it builds."""
     from tessera.compiler.frontend import import_onnx
     from tessera.compiler.graph.passes import PIPELINE, optimize
     from tessera.compiler.graph.passes.plan_memory import steps_of
 
     check_target(target)
-    graph = optimize(import_onnx(model, input_shapes), PIPELINE)
+    passes = PIPELINE
+    if target == "llvm":
+        from tessera.compiler.build import pipeline
+
+        passes = pipeline("NCHWc" if layout == "auto" else layout)
+    graph = optimize(import_onnx(model, input_shapes), passes)
     counts: Counter[Task] = Counter()
     groups: dict[Task, list[str]] = {}
     for group in steps_of(graph):

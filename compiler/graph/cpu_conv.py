@@ -99,7 +99,10 @@ def conv2d_group(node: Node, graph: Graph) -> tuple[Any, list[str], dict[str, An
 
 
 def conv2d_nchwc_group(node: Node, graph: Graph) -> tuple[Any, list[str], dict[str, Any]] | None:
-    """A ``ConvNCHWc`` group (``transform_layout``'s blocked conv) with its epilogue."""
+    """A ``ConvNCHWc`` group (``transform_layout``'s blocked conv) with its epilogue, through
+    the ``conv2d_nchwc`` tuning template (its default point is ``ops.schedule_conv2d_nchwc``)."""
+    from tessera.compiler.autotune.dispatch import build_best, choose
+    from tessera.compiler.autotune.extract import task_of_group
     from tessera.compiler.codegen import build
     from tessera.compiler.ops import conv2d_nchwc, schedule_conv2d_nchwc
     from tessera.compiler.tensor import tensor as te
@@ -107,8 +110,13 @@ def conv2d_nchwc_group(node: Node, graph: Graph) -> tuple[Any, list[str], dict[s
     found = _epilogue(node, graph)
     if found is None:
         return None
-    _, epi = found
+    group, epi = found
     args = [*node.inputs[:2], *epi.operands]
+    task = task_of_group(group, graph)
+    if task is not None and task.template == "conv2d_nchwc":
+        choice = choose(task)
+        kernel = build_best(task, name=_symbol(node, graph, epi), choice=choice)
+        return kernel, args, {**_extra(graph, epi), "tuning": choice.describe()}
     ph = [te.placeholder(graph.types[v].shape, "float32", name=f"in{k}")
           for k, v in enumerate(args)]
     out = conv2d_nchwc(ph[0], ph[1], stride=int(node.attr("strides")[0]),

@@ -8,6 +8,7 @@ from tessera.compiler.autotune.templates.base import Template
 _MODULES = {
     "matmul": ("tessera.compiler.autotune.templates.matmul", "MatmulTemplate"),
     "conv2d_nchw": ("tessera.compiler.autotune.templates.conv2d", "Conv2dTemplate"),
+    "conv2d_nchwc": ("tessera.compiler.autotune.templates.conv2d_nchwc", "Conv2dNCHWcTemplate"),
     "faulty_add": ("tessera.compiler.autotune.templates.faulty", "FaultyTemplate"),
     "vta_conv2d": ("tessera.compiler.autotune.templates.vta_conv2d", "VtaConv2dTemplate"),
     "vta_dense": ("tessera.compiler.autotune.templates.vta_dense", "VtaDenseTemplate"),

@@ -18,7 +18,9 @@ from tessera.compiler.autotune.extract import extract_tasks
 from tessera.compiler.autotune.hardware import cpu_descriptor
 from tessera.compiler.autotune.templates import get_template
 from tessera.compiler.ops.conv2d import conv2d_nchw, schedule_conv2d_nchw
+from tessera.runtime.cpu import host_target
 
+BLOCK = host_target().vector_lanes(32)
 DIGITS = os.path.join(os.path.dirname(tc.__file__), "models", "digits_cnn.onnx")
 
 
@@ -78,10 +80,13 @@ def test_matmul_default_point_is_the_library_schedule() -> None:
 
 
 def test_tasks_from_the_digits_model() -> None:
+    """The tasks are the kernels compile() builds: the first conv (1 input channel) stays
+    NCHW, the second is blocked (layout='auto'), each with its fused bias and Relu."""
     tasks = extract_tasks(DIGITS)
     assert [(w.task.template, w.task.args, w.weight) for w in tasks] == [
         ("conv2d_nchw", (1, 1, 8, 8, 16, 3, 3, 1, 1, "float32", (("bias",), ("relu",))), 1),
-        ("conv2d_nchw", (1, 16, 4, 4, 32, 3, 3, 1, 1, "float32", (("bias",), ("relu",))), 1),
+        ("conv2d_nchwc", (1, 16, 4, 4, 32, 3, 3, 1, 1, "float32", BLOCK, (("bias",), ("relu",))),
+         1),
         ("matmul", (1, 10, 128, "float32"), 1),
     ]
 
@@ -94,8 +99,9 @@ def test_repeated_workloads_are_one_weighted_task() -> None:
 
     tasks = extract_tasks(build_resnet18())
     assert len(tasks) == 16  # a conv task is the conv with its fused epilogue
-    weights = {w.task.args[:9] + w.task.args[10:]: w.weight for w in tasks
-               if w.task.template == "conv2d_nchw"}
+    assert [w.task.template for w in tasks].count("conv2d_nchwc") == 14  # all but the stem
+    weights = {w.task.args[:9] + w.task.args[-1:]: w.weight for w in tasks
+               if w.task.template.startswith("conv2d")}
     assert weights[(1, 64, 56, 56, 64, 3, 3, 1, 1, (("bias",), ("relu",)))] == 2
     assert weights[(1, 64, 56, 56, 64, 3, 3, 1, 1, FUSED)] == 2
     assert weights[(1, 64, 56, 56, 128, 1, 1, 2, 0, (("bias",),))] == 1  # the projection
@@ -190,3 +196,45 @@ def test_cli_on_a_dask_cluster_with_export_and_import(tmp_path: Path) -> None:
     assert rc == 0
     with Database(tmp_path / "b.db") as b:
         assert len(b) == len(lines)  # everything was known: nothing measured again
+
+
+NCHWC_ARGS = [(1, 32, 9, 9, 16, 3, 3, 1, 1, "float32", 16),
+              (1, 16, 13, 13, 32, 1, 1, 2, 0, "float32", 16, FUSED[:1]),
+              (1, 16, 7, 7, 16, 3, 3, 1, 1, "float32", 8, FUSED)]
+
+
+@pytest.mark.parametrize("args", NCHWC_ARGS)
+def test_nchwc_default_point_is_the_library_schedule(args: tuple) -> None:
+    tpl = get_template("conv2d_nchwc")
+    sch, tensors = tpl.instantiate(args, tpl.space(args).from_dict(tpl.default(args)))
+    ph = [te.placeholder(t.shape, "float32", t.name) for t in tensors[:-1]]
+    O = ops.conv2d_nchwc(ph[0], ph[1], stride=args[7], padding=args[8],
+                         epilogue=args[11] if len(args) > 11 else (), operands=ph[2:])
+    want = te.lower(ops.schedule_conv2d_nchwc(O), [*ph, O]).script()
+    assert te.lower(sch, tensors).script() == want
+
+
+@pytest.mark.parametrize("args", NCHWC_ARGS)
+def test_nchwc_points_agree_with_the_default(args: tuple) -> None:
+    """Every knob value computes the same blocked conv (with its epilogue) as the default."""
+    from tessera.compiler.codegen import build
+
+    task = Task("conv2d_nchwc", args)
+    space = task.space
+    arrays = task.impl.arrays(args, np.random.default_rng(3))
+    results = []
+    for cfg in (task.impl.default(args),
+                {"xb": space.knobs[0].values[0], "rorder": "y,x,c", "urx": True, "par": "n,o"}):
+        out = np.full_like(arrays[-1], np.nan)
+        build(*task.impl.instantiate(args, space.from_dict(cfg)))(*arrays[:-1], out)
+        results.append(out)
+    assert np.isfinite(results[0]).all()
+    np.testing.assert_allclose(results[1], results[0], rtol=1e-5, atol=1e-5)
+
+
+def test_nchwc_args_are_checked() -> None:
+    from tessera.compiler.autotune.errors import TuningError
+
+    with pytest.raises(TuningError) as e:
+        Task("conv2d_nchwc", (1, 24, 9, 9, 16, 3, 3, 1, 1, "float32", 16)).space
+    assert str(e.value) == "conv2d_nchwc: block must divide the channels 24 and 16, not 16"

@@ -73,8 +73,8 @@ def test_unknown_template_is_a_clear_error() -> None:
     from tessera.compiler.autotune.errors import UnsupportedTaskError
 
     with pytest.raises(UnsupportedTaskError, match=r"^tune: template must be one of "
-                       r"\['matmul', 'conv2d_nchw', 'faulty_add', 'vta_conv2d', "
-                       r"'vta_dense'\], not 'gemv'$"):
+                       r"\['matmul', 'conv2d_nchw', 'conv2d_nchwc', 'faulty_add', "
+                       r"'vta_conv2d', 'vta_dense'\], not 'gemv'$"):
         _ = Task("gemv", (1,)).space
 
 
