@@ -1,19 +1,20 @@
 """The llvm kernels of conv groups: the conv and its fused epilogue as ONE compiled kernel.
 
-``Conv`` (NCHW) groups build through the ``conv2d_nchw`` tuning template
-(``autotune.dispatch.build_best`` of ``autotune.extract.task_of_group``): the best schedule
-recorded in the tuning database in scope (``compile(..., tuning_db=...)``), else the
-template's default point, which is ``ops.schedule_conv2d_nchw``. ``ConvNCHWc`` groups build
-with ``ops.conv2d_nchwc`` under its default schedule. Either way the kernel computes the
+``Conv`` (NCHW) and ``ConvNCHWc`` groups build through the ``conv2d_nchw`` /
+``conv2d_nchwc`` tuning templates (``autotune.dispatch.build_best`` of
+``autotune.extract.task_of_group``): the best schedule recorded in the tuning database in
+scope (``compile(..., tuning_db=...)``), else the template's default point, which is the
+operator library's default schedule. Either way the kernel computes the
 group's epilogue (``graph.conv_epilogue.group_epilogue``: bias, residual add, Relu, Clip) in
 its store; the plan entry names the nodes it covers (``fused``) and the value it writes
 (``output``), and only members it cannot express stay numpy.
 
-Layout: ``compile(layout="auto")`` keeps blocking the convs (NCHWc), so a tuning database
-reaches conv groups only under ``layout="NCHW"``. Measured on ResNet-18's fused conv groups
+Layout: ``compile(layout="auto")`` keeps blocking the convs (NCHWc), and those groups tune
+through the ``conv2d_nchwc`` template. Measured on ResNet-18's fused conv groups
 (``scripts/bench_conv_layout.py``, 1 thread, load ~3-4 on 2 shared cores): the NCHWc default
 is 2.1x faster than the NCHW template's default point (weighted sum 36.6 vs 75.8 ms) and
-still 1.08-1.83x faster than NCHW points tuned for 40 trials (3 layers; 1.75x weighted).
+still 1.08-1.83x faster than NCHW points tuned for 40 trials (3 layers; 1.75x weighted), so
+the blocked layout stays the default and the NCHW template serves ``layout="NCHW"``.
 
 A builder returns ``(kernel, args, extra)`` like the other llvm builders
 (``cpu_op_kernels``), or None where the conv is outside what the kernels compute.

@@ -111,3 +111,33 @@ def test_auto_mode_times_the_whole_group_and_the_plan_runs_either_way() -> None:
     sess = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
     np.testing.assert_allclose(m.run(feeds)[0], sess.run(None, feeds)[0], rtol=1e-4,
                                atol=1e-5)
+
+
+@pytest.mark.parametrize("layout", ["NCHW", "NCHWc"])
+def test_a_tuned_conv_group_config_reaches_compile(layout: str, tmp_path) -> None:
+    """The conv group's task from extract_tasks (same key as the builder's), a recorded
+    non-default config in a tuning DB, and compile(tuning_db=...) builds the group with it;
+    the numbers still match onnxruntime."""
+    from tessera.compiler.autotune import Database, Record
+    from tessera.compiler.autotune.extract import extract_tasks
+    from tessera.compiler.autotune.hardware import cpu_descriptor
+
+    model = _model(16, 16, 9, TAILS["add_relu"])
+    (wt,) = extract_tasks(model, layout=layout)
+    task = wt.task
+    assert task.template == ("conv2d_nchwc" if layout == "NCHWc" else "conv2d_nchw")
+    assert task.args[-1] == (("bias",), ("add",), ("relu",))
+    cfg = {**task.impl.default(task.args), "rorder": "y,x,c", "urx": True}
+    point = task.space.from_dict(cfg)
+    with Database(tmp_path / "t.db") as db:
+        db.add_many([Record(task.key, "llvm", cpu_descriptor(2), point.to_dict(), point.index,
+                            1e-6, (1e-6,))])
+    m = compile(model, kernels="compiled", layout=layout, tuning_db=tmp_path / "t.db")
+    (spec,) = [s["compiled"][s["master"]] for s in m.module.plan["steps"] if "compiled" in s
+               and "tuning" in s["compiled"][s["master"]]]
+    assert spec["tuning"]["source"] == "tuning database"
+    assert spec["tuning"]["config"] == point.to_dict() and len(spec["fused"]) == 2
+    feeds = _feeds(16, 9)
+    sess = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    np.testing.assert_allclose(m.run(feeds)[0], sess.run(None, feeds)[0], rtol=1e-4,
+                               atol=1e-5)
