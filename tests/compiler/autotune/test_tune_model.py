@@ -236,5 +236,5 @@ def test_nchwc_args_are_checked() -> None:
     from tessera.compiler.autotune.errors import TuningError
 
     with pytest.raises(TuningError) as e:
-        Task("conv2d_nchwc", (1, 24, 9, 9, 16, 3, 3, 1, 1, "float32", 16)).space
+        _ = Task("conv2d_nchwc", (1, 24, 9, 9, 16, 3, 3, 1, 1, "float32", 16)).space
     assert str(e.value) == "conv2d_nchwc: block must divide the channels 24 and 16, not 16"
