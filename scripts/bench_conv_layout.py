@@ -86,7 +86,7 @@ def main() -> int:
              else contextlib.nullcontext())
     records = []
     with scope:
-        for wt in extract_tasks(build_resnet18(seed=0)):
+        for wt in extract_tasks(build_resnet18(seed=0), layout="NCHW"):
             task = wt.task
             if task.template != "conv2d_nchw" or task.args[1] % block or task.args[4] % block:
                 continue

@@ -284,7 +284,7 @@ def bench_resnet(runner: LocalRunner, work: Path, budget: Budget, trials: int, t
     from build_resnet18 import build_resnet18
 
     model = build_resnet18()
-    weighted = extract_tasks(model)
+    weighted = extract_tasks(model, layout="NCHW")  # the NCHW template, as compiled below
     convs = [w for w in weighted if w.task.template == "conv2d_nchw"]
     others = [w for w in weighted if w.task.template != "conv2d_nchw"]
     rep = next(w for w in convs if tuple(w.task.args[:10]) == REP_CONV)
