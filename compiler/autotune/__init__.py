@@ -12,8 +12,9 @@
     m = tessera.compiler.compile("model.onnx", tuning_db="tuning.db")  # ... for every group
 
 Modules: ``space`` (knobs, configs, legality reasons), ``templates`` (matmul, conv2d_nchw,
-vta_conv2d, vta_dense, and faulty_add for testing the machinery), ``extract``
-(``extract_tasks(model, target)``: one weighted task per distinct fused-operator workload;
+conv2d_nchwc -- the convs with their fused epilogue --, vta_conv2d, vta_dense, and faulty_add
+for testing the machinery), ``extract`` (``extract_tasks(model, target, layout="auto")``: one
+weighted task per distinct fused-operator workload of the graph ``compile`` builds;
 ``task_of_group``, the one function naming a group's task, which ``compile`` also uses),
 ``measure`` (process pool with timeouts), ``dask_runner``
 (``DaskRunner("tcp://scheduler:8786")``), ``features`` (loop-nest features), ``cost_model``

@@ -11,9 +11,10 @@ Operators: matmul, dense, conv2d_nchw, conv2d_nchwc (+ nchw_to_nchwc, oihw_to_bl
 depthwise_conv2d_nchw, max_pool2d, avg_pool2d, global_pool2d, elementwise (add, subtract,
 multiply, divide, maximum, minimum, exp, log, sqrt, tanh, erf, sigmoid, relu, gelu, negative,
 abs, cast, clip; numpy broadcasting), softmax, layer_norm, reductions (sum, max, min, mean),
-transpose, pad, concat, layout_transform (NCHW <-> NCHW[b]c). ``ops.schedule(out)`` picks the
-default schedule by the output's tag (``strategy.STRATEGY``); ``schedule_<kind>(out)`` names
-each one.
+transpose, pad, concat, layout_transform (NCHW <-> NCHW[b]c). The convs take a fused
+``epilogue`` (``ops.epilogue``: bias, residual add, Relu, Clip), written with their output.
+``ops.schedule(out)`` picks the default schedule by the output's tag (``strategy.STRATEGY``);
+``schedule_<kind>(out)`` names each one.
 """
 
 from tessera.compiler.ops import reduce
