@@ -51,9 +51,10 @@ def _step(node: Node, value: str, graph: Graph, group: FusedGroup
 
 
 def group_epilogue(group: FusedGroup, graph: Graph) -> GroupEpilogue | None:
-    """The fused epilogue of a conv group, or None when the group is not a conv group (its
-    master must be its first node). An empty ``steps`` means a plain conv."""
-    if not group.nodes or group.nodes[0] != group.master:
+    """The fused epilogue of a conv group, or None when its master is not a conv. The chain
+    starts at the master (members before it run first, in numpy); an empty ``steps`` means
+    a plain conv."""
+    if group.master not in group.nodes:
         return None
     by = {n.name: n for n in graph.nodes}
     master = by[group.master]
@@ -66,7 +67,7 @@ def group_epilogue(group: FusedGroup, graph: Graph) -> GroupEpilogue | None:
         operands.append(master.inputs[2])
     users = graph.consumers()
     value, fused = master.outputs[0], []
-    for name in group.nodes[1:]:
+    for name in group.nodes[group.nodes.index(group.master) + 1:]:
         node = by[name]
         if value in graph.outputs or [u.name for u in users.get(value, [])] != [name]:
             break

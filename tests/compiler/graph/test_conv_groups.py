@@ -141,3 +141,18 @@ def test_a_tuned_conv_group_config_reaches_compile(layout: str, tmp_path) -> Non
     sess = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
     np.testing.assert_allclose(m.run(feeds)[0], sess.run(None, feeds)[0], rtol=1e-4,
                                atol=1e-5)
+
+
+def test_a_conv_group_whose_master_is_not_first_fuses_what_follows() -> None:
+    """Members before the master (here a Sigmoid feeding the conv) run first in numpy; the
+    chain after the conv still fuses."""
+    from tessera.compiler.graph.ir import FusedGroup
+
+    graph = optimize(import_onnx(_model(5, 5, 7, TAILS["relu"])), PIPELINE)
+    ops = {n.name: n.op for n in graph.nodes}
+    (group,) = [g for g in steps_of(graph) if ops[g.master] == "Conv"]
+    moved = FusedGroup(group.name, ("pre", *group.nodes), group.inputs, group.outputs,
+                       group.master, group.pattern)
+    epi = group_epilogue(moved, graph)
+    assert epi is not None and epi.steps == (("bias",), ("relu",))
+    assert [ops[n] for n in epi.fused] == ["Relu"]
