@@ -81,14 +81,21 @@ BUILDERS: dict[str, Builder] = {
 }
 
 
-def _median_ms(fn: Callable[[], Any], repeat: int = 3) -> float:
-    fn()
-    times = []
+def _paired_medians_ms(fa: Callable[[], Any], fb: Callable[[], Any], repeat: int = 5
+                       ) -> tuple[float, float]:
+    """Medians of ``fa`` and ``fb`` run alternately after a warm-up, so a burst of machine
+    load hits both sides alike."""
+    fa()
+    fb()
+    ta, tb = [], []
     for _ in range(repeat):
         t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return float(np.median(times)) * 1e3
+        fa()
+        t1 = time.perf_counter()
+        fb()
+        ta.append(t1 - t0)
+        tb.append(time.perf_counter() - t1)
+    return float(np.median(ta)) * 1e3, float(np.median(tb)) * 1e3
 
 
 def _compiled_is_faster(group: FusedGroup, graph: Graph, kernel: Any, kernel_args: list[str],
@@ -121,8 +128,7 @@ def _compiled_is_faster(group: FusedGroup, graph: Graph, kernel: Any, kernel_arg
                 env.update(zip(n.outputs, run_kernel(n.op, [env.get(i) for i in n.inputs],
                                                       n.attr_dict)))
 
-    t_compiled = _median_ms(lambda: run(True))
-    t_numpy = _median_ms(lambda: run(False))
+    t_compiled, t_numpy = _paired_medians_ms(lambda: run(True), lambda: run(False))
     log.debug("%s: compiled %.3f ms, numpy %.3f ms", group.name, t_compiled, t_numpy)
     return t_compiled < t_numpy
 
