@@ -332,48 +332,66 @@ def _conv_name(a: tuple[Any, ...]) -> str:
     return f"{a[1]}x{a[2]}x{a[3]} -> {a[4]} k{a[5]} s{a[7]} p{a[8]}" + (f" +{epi}" if epi else "")
 
 
+def _from_db(model: Any) -> int:
+    return sum(spec["tuning"]["source"] == "tuning database"
+               for st in model.module.plan["steps"]
+               for spec in st.get("compiled", {}).values() if "tuning" in spec)
+
+
 def end_to_end(model: Any, db_path: Path, threads: int, budget: Budget,
                weighted: list[Any]) -> dict[str, Any]:
-    """ResNet-18 end to end: ``compile(model, tuning_db=db)`` (every tunable group built with
-    its best recorded schedule) against onnxruntime running the whole model, same input,
-    same threads, timed alternately in this process; the untuned ``compile(model)`` (the
-    library defaults, layout auto) is timed in the same rounds for context."""
+    """ResNet-18 end to end: ``compile(model, tuning_db=db)`` against onnxruntime running the
+    whole model, same input, same threads, timed alternately in this process. Beside it, in
+    the same rounds: ``layout="NCHW"`` (every conv group built from the database; the default
+    layout builds the 3x3/1x1 convs as NCHWc with the library schedule and only the stem and
+    the dense layer from the database) and the untuned ``compile(model)``."""
     from threadpoolctl import threadpool_limits
 
     from tessera.compiler import compile
 
     x = np.random.default_rng(0).standard_normal((1, 3, 224, 224)).astype(np.float32)
     t0 = time.monotonic()
-    tuned = compile(model, tuning_db=db_path, layout="NCHW")
+    tuned = compile(model, tuning_db=db_path)
     compile_s = time.monotonic() - t0
+    nchw = compile(model, tuning_db=db_path, layout="NCHW")
     untuned = compile(model)
-    for m in (tuned, untuned):
+    for m in (tuned, nchw, untuned):
         m.module.num_threads = threads
     sess = ort_session(model, threads)
     want = sess.run(None, {"data": x})[0]
-    np.testing.assert_allclose(tuned.run({"data": x})[0], want, rtol=1e-3, atol=1e-3)
-    steps = [spec for st in tuned.module.plan["steps"]
-             for spec in st.get("compiled", {}).values() if "tuning" in spec]
-    from_db = sum(s["tuning"]["source"] == "tuning database" for s in steps)
+    for m in (tuned, nchw):
+        np.testing.assert_allclose(m.run({"data": x})[0], want, rtol=1e-3, atol=1e-3)
     n_tasks = sum(w.weight for w in weighted)
+    if _from_db(nchw) < n_tasks:
+        budget.unfinished.append(f"resnet18 end to end (NCHW): {_from_db(nchw)} of {n_tasks} "
+                                 f"tunable groups built from the tuning database")
     with threadpool_limits(limits=threads):
-        (t_tuned, t_ref, t_untuned) = interleaved_medians_n(
+        t_tuned, t_ref, t_nchw, t_untuned = interleaved_medians_n(
             [lambda: tuned.run({"data": x}), lambda: sess.run(None, {"data": x}),
-             lambda: untuned.run({"data": x})], rounds=5, block=2)
-    if from_db < n_tasks:
-        budget.unfinished.append(f"resnet18 end to end: {from_db} of {n_tasks} tunable groups "
-                                 f"built from the tuning database")
+             lambda: nchw.run({"data": x}), lambda: untuned.run({"data": x})],
+            rounds=7, block=3)
     return {"case": "resnet18 end to end", "tuned_ms": round(t_tuned * 1e3, 3),
             "reference": "onnxruntime", "reference_ms": round(t_ref * 1e3, 3),
             "ratio": round(t_ref / t_tuned, 3),
             "trials_to_95": {"random": None, "xgb": None, "xgb_transfer": None},
-            "trials": None, "untuned_ms": round(t_untuned * 1e3, 3),
-            "untuned_ratio": round(t_ref / t_untuned, 3),
-            "groups_from_tuning_db": from_db, "tunable_groups": n_tasks,
-            "compile_s": round(compile_s, 1),
-            "method": "compile(resnet18, tuning_db=DB, layout='NCHW') .run vs onnxruntime "
-                      "InferenceSession.run, whole model, interleaved medians; untuned: "
-                      "compile(resnet18) defaults"}
+            "trials": None, "groups_from_tuning_db": _from_db(tuned),
+            "nchw_tuned_ms": round(t_nchw * 1e3, 3), "nchw_ratio": round(t_ref / t_nchw, 3),
+            "nchw_groups_from_tuning_db": _from_db(nchw), "tunable_groups": n_tasks,
+            "untuned_ms": round(t_untuned * 1e3, 3),
+            "untuned_ratio": round(t_ref / t_untuned, 3), "compile_s": round(compile_s, 1),
+            "method": "compile(resnet18, tuning_db=DB).run vs onnxruntime InferenceSession.run, "
+                      "whole model, interleaved medians (7 rounds of 3); nchw: layout='NCHW' "
+                      "(all conv groups from DB); untuned: compile(resnet18)"}
+
+
+def bench_e2e_only(work: Path, threads: int, budget: Budget) -> list[dict[str, Any]]:
+    """The end to end case alone, from the tuning database a previous run left in
+    ``--workdir`` (``resnet.db``): no tuning."""
+    sys.path.insert(0, str(SCRIPTS))
+    from build_resnet18 import build_resnet18
+
+    model = build_resnet18()
+    return [end_to_end(model, work / "resnet.db", threads, budget, extract_tasks(model))]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -383,7 +401,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--trials-conv", type=int, default=256)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--only", choices=("matmul", "resnet"), help="run one part")
+    p.add_argument("--only", choices=("matmul", "resnet", "e2e"),
+                   help="run one part (e2e: the end to end case alone, from the resnet.db a "
+                        "previous run left in --workdir)")
     p.add_argument("--workdir", help="keep the tuning databases here")
     a = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
@@ -399,6 +419,10 @@ def main(argv: list[str] | None = None) -> int:
             frac = 1.0 if a.only else 0.25
             cases.append(bench_matmul(runner, work, budget, a.trials_matmul, a.threads, a.seed,
                                       budget.share(frac)))
+        if a.only == "e2e":
+            if not (work / "resnet.db").is_file():
+                p.error(f"--only e2e needs {work / 'resnet.db'} from a previous run")
+            cases += bench_e2e_only(work, a.threads, budget)
         if a.only in (None, "resnet"):
             cases += bench_resnet(runner, work, budget, a.trials_conv, a.threads, a.seed,
                                   budget.share(0.93))
