@@ -217,7 +217,10 @@ def _blobs(rng: np.random.Generator, n: int, size: int) -> list[dict[str, np.nda
 @pytest.mark.slow
 def test_resnet18_int8_on_fsim_agrees_with_float(record_property):
     """ResNet-18 quantized, partitioned and run on fsim (64x64 inputs to keep it short);
-    int8 equals the integer reference bit for bit; top-1 agreement with float is reported."""
+    int8 equals the integer reference (the final float Softmax may be a compiled kernel whose
+    exp rounds a few ulp apart from numpy's; one int8 step of a logit would move the
+    probabilities by about the dequantization scale, far beyond the tolerance), and top-1
+    agreement with float is reported."""
     size = 64
     feeds = _blobs(np.random.default_rng(0), 20, size)
     m = compile(_resnet18(), target="vta", device="fsim", calibration=feeds[:4],
@@ -226,7 +229,7 @@ def test_resnet18_int8_on_fsim_agrees_with_float(record_property):
     agree = 0
     for f in feeds[4:]:
         (y,) = m.run(f)
-        np.testing.assert_array_equal(y, evaluate(m.qgraph, f)["prob"])
+        np.testing.assert_allclose(y, evaluate(m.qgraph, f)["prob"], rtol=1e-5, atol=1e-7)
         agree += int(y.argmax() == evaluate(m.float_graph, f)["prob"].argmax())
     rate = agree / len(feeds[4:])
     record_property("top1_agreement", rate)
