@@ -218,7 +218,7 @@ def conv_model(args: tuple[Any, ...], arrays: list[np.ndarray]) -> tuple[Any, li
 
     n, c, h, w, o, kh, kw, stride, pad = args[:9]
     oh, ow = out_size(args)
-    epilogue = args[10] if len(args) > 10 else ()
+    epilogue = _epilogue(args)
     inits = [numpy_helper.from_array(arrays[1], "w")]
     inputs = [helper.make_tensor_value_info("x", TensorProto.FLOAT, [n, c, h, w])]
     names = ["x"]
@@ -263,18 +263,42 @@ def conv_model(args: tuple[Any, ...], arrays: list[np.ndarray]) -> tuple[Any, li
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), names
 
 
+CONV_TEMPLATES = ("conv2d_nchw", "conv2d_nchwc")
+
+
+def _nchw(task: Task, arrays: list[np.ndarray]) -> list[np.ndarray]:
+    """A ``conv2d_nchwc`` task's blocked arrays in plain NCHW / OIHW / (O,) (``conv2d_nchw``
+    arrays are returned as they are), for onnxruntime."""
+    if task.template == "conv2d_nchw":
+        return arrays
+
+    def act(a: np.ndarray) -> np.ndarray:  # (N, C/b, H, W, b) -> (N, C, H, W)
+        n, cb, h, w, b = a.shape
+        return np.ascontiguousarray(a.transpose(0, 1, 4, 2, 3).reshape(n, cb * b, h, w))
+
+    wb = arrays[1]  # (O/b, C/b, KH, KW, ci, oc) -> OIHW
+    ob, cb, kh, kw, ci, oc = wb.shape
+    weight = np.ascontiguousarray(wb.transpose(0, 5, 1, 4, 2, 3).reshape(ob * oc, cb * ci,
+                                                                         kh, kw))
+    rest = [a.reshape(-1) if a.ndim == 4 else act(a) for a in arrays[2:]]
+    return [act(arrays[0]), weight, *rest]
+
+
 def time_conv(task: Task, db: Database, hw: dict[str, Any], threads: int) -> tuple[float, float]:
+    """The task's best kernel against onnxruntime running the same conv and epilogue on the
+    same values (NCHW; a blocked task's arrays converted), timed alternately."""
     kernel = build_best(task, db, hw, threads=threads)
     arrays = task.impl.arrays(task.args, np.random.default_rng(0))
-    model, names = conv_model(task.args, arrays)
+    plain = _nchw(task, arrays)
+    model, names = conv_model(task.args, plain)
     sess = ort_session(model, threads)
-    feeds = {"x": arrays[0]}
-    feeds.update({nm: arrays[int(nm[1:])] for nm in names[1:]})
+    feeds = {"x": plain[0]}
+    feeds.update({nm: plain[int(nm[1:])] for nm in names[1:]})
     ptrs = kernel.check(arrays)
     t_tuned, t_ref = interleaved_medians(lambda: kernel.call_unchecked(*ptrs),
-                                         lambda: sess.run(None, feeds))
+                                         lambda: sess.run(None, feeds), rounds=11, block=5)
     want = sess.run(None, feeds)[0]
-    np.testing.assert_allclose(arrays[-1], want, rtol=1e-3, atol=1e-3)
+    np.testing.assert_allclose(_nchw(task, arrays)[-1], want, rtol=1e-3, atol=1e-3)
     return t_tuned, t_ref
 
 
@@ -284,9 +308,9 @@ def bench_resnet(runner: LocalRunner, work: Path, budget: Budget, trials: int, t
     from build_resnet18 import build_resnet18
 
     model = build_resnet18()
-    weighted = extract_tasks(model, layout="NCHW")  # the NCHW template, as compiled below
-    convs = [w for w in weighted if w.task.template == "conv2d_nchw"]
-    others = [w for w in weighted if w.task.template != "conv2d_nchw"]
+    weighted = extract_tasks(model)  # what compile builds by default (NCHWc and the stem)
+    convs = [w for w in weighted if w.task.template in CONV_TEMPLATES]
+    others = [w for w in weighted if w.task.template not in CONV_TEMPLATES]
     rep = next(w for w in convs if tuple(w.task.args[:10]) == REP_CONV)
     # The continual database: every layer starts from the records of the layers before it.
     shared = Database(work / "resnet.db")
@@ -316,7 +340,7 @@ def bench_resnet(runner: LocalRunner, work: Path, budget: Budget, trials: int, t
             budget.unfinished.append(f"{t}: not tuned (time budget)")
             continue
         t_tuned, t_ref = time_conv(t, shared, runner.hw, threads)
-        cases.append(_case(f"resnet18 conv {_conv_name(t.args)}", t_tuned, "onnxruntime", t_ref,
+        cases.append(_case(f"resnet18 conv {_conv_name(t)}", t_tuned, "onnxruntime", t_ref,
                            _trials_to_95(results), trials, results, weight=w.weight,
                            workload=t.key))
     try:
@@ -327,9 +351,17 @@ def bench_resnet(runner: LocalRunner, work: Path, budget: Budget, trials: int, t
     return cases
 
 
-def _conv_name(a: tuple[Any, ...]) -> str:
-    epi = "+".join(str(s[0]) for s in a[10]) if len(a) > 10 and a[10] else ""
-    return f"{a[1]}x{a[2]}x{a[3]} -> {a[4]} k{a[5]} s{a[7]} p{a[8]}" + (f" +{epi}" if epi else "")
+def _epilogue(args: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A conv task's fused epilogue: its last argument where that is a tuple of steps."""
+    return tuple(args[-1]) if len(args) > 10 and isinstance(args[-1], (tuple, list)) else ()
+
+
+def _conv_name(task: Task) -> str:
+    a = task.args
+    epi = "+".join(str(s[0]) for s in _epilogue(a))
+    lay = " NCHWc" if task.template == "conv2d_nchwc" else ""
+    return (f"{a[1]}x{a[2]}x{a[3]} -> {a[4]} k{a[5]} s{a[7]} p{a[8]}{lay}"
+            + (f" +{epi}" if epi else ""))
 
 
 def _from_db(model: Any) -> int:
@@ -340,11 +372,10 @@ def _from_db(model: Any) -> int:
 
 def end_to_end(model: Any, db_path: Path, threads: int, budget: Budget,
                weighted: list[Any]) -> dict[str, Any]:
-    """ResNet-18 end to end: ``compile(model, tuning_db=db)`` against onnxruntime running the
-    whole model, same input, same threads, timed alternately in this process. Beside it, in
-    the same rounds: ``layout="NCHW"`` (every conv group built from the database; the default
-    layout builds the 3x3/1x1 convs as NCHWc with the library schedule and only the stem and
-    the dense layer from the database) and the untuned ``compile(model)``."""
+    """ResNet-18 end to end: ``compile(model, tuning_db=db)`` (default layout: the tasks
+    ``extract_tasks`` named, which the run tuned) against onnxruntime running the whole
+    model, same input, same threads, timed alternately in this process; the untuned
+    ``compile(model)`` is timed in the same rounds."""
     from threadpoolctl import threadpool_limits
 
     from tessera.compiler import compile
@@ -353,45 +384,54 @@ def end_to_end(model: Any, db_path: Path, threads: int, budget: Budget,
     t0 = time.monotonic()
     tuned = compile(model, tuning_db=db_path)
     compile_s = time.monotonic() - t0
-    nchw = compile(model, tuning_db=db_path, layout="NCHW")
     untuned = compile(model)
-    for m in (tuned, nchw, untuned):
+    for m in (tuned, untuned):
         m.module.num_threads = threads
     sess = ort_session(model, threads)
     want = sess.run(None, {"data": x})[0]
-    for m in (tuned, nchw):
-        np.testing.assert_allclose(m.run({"data": x})[0], want, rtol=1e-3, atol=1e-3)
+    np.testing.assert_allclose(tuned.run({"data": x})[0], want, rtol=1e-3, atol=1e-3)
     n_tasks = sum(w.weight for w in weighted)
-    if _from_db(nchw) < n_tasks:
-        budget.unfinished.append(f"resnet18 end to end (NCHW): {_from_db(nchw)} of {n_tasks} "
+    if _from_db(tuned) < n_tasks:
+        budget.unfinished.append(f"resnet18 end to end: {_from_db(tuned)} of {n_tasks} "
                                  f"tunable groups built from the tuning database")
     with threadpool_limits(limits=threads):
-        t_tuned, t_ref, t_nchw, t_untuned = interleaved_medians_n(
+        t_tuned, t_ref, t_untuned = interleaved_medians_n(
             [lambda: tuned.run({"data": x}), lambda: sess.run(None, {"data": x}),
-             lambda: nchw.run({"data": x}), lambda: untuned.run({"data": x})],
-            rounds=7, block=3)
+             lambda: untuned.run({"data": x})], rounds=7, block=3)
     return {"case": "resnet18 end to end", "tuned_ms": round(t_tuned * 1e3, 3),
             "reference": "onnxruntime", "reference_ms": round(t_ref * 1e3, 3),
             "ratio": round(t_ref / t_tuned, 3),
             "trials_to_95": {"random": None, "xgb": None, "xgb_transfer": None},
             "trials": None, "groups_from_tuning_db": _from_db(tuned),
-            "nchw_tuned_ms": round(t_nchw * 1e3, 3), "nchw_ratio": round(t_ref / t_nchw, 3),
-            "nchw_groups_from_tuning_db": _from_db(nchw), "tunable_groups": n_tasks,
-            "untuned_ms": round(t_untuned * 1e3, 3),
+            "tunable_groups": n_tasks, "untuned_ms": round(t_untuned * 1e3, 3),
             "untuned_ratio": round(t_ref / t_untuned, 3), "compile_s": round(compile_s, 1),
             "method": "compile(resnet18, tuning_db=DB).run vs onnxruntime InferenceSession.run, "
-                      "whole model, interleaved medians (7 rounds of 3); nchw: layout='NCHW' "
-                      "(all conv groups from DB); untuned: compile(resnet18)"}
+                      "whole model, interleaved medians (7 rounds of 3); untuned: "
+                      "compile(resnet18)"}
 
 
-def bench_e2e_only(work: Path, threads: int, budget: Budget) -> list[dict[str, Any]]:
-    """The end to end case alone, from the tuning database a previous run left in
-    ``--workdir`` (``resnet.db``): no tuning."""
+def bench_retime(work: Path, threads: int, budget: Budget, layers: bool,
+                 hw: dict[str, Any]) -> list[dict[str, Any]]:
+    """The end to end case (and with ``layers`` every conv layer) timed again from the
+    tuning database a previous run left in ``--workdir`` (``resnet.db``): no tuning, so
+    the trial fields are null; a way to see how much of a ratio is the machine's noise."""
     sys.path.insert(0, str(SCRIPTS))
     from build_resnet18 import build_resnet18
 
     model = build_resnet18()
-    return [end_to_end(model, work / "resnet.db", threads, budget, extract_tasks(model))]
+    weighted = extract_tasks(model)
+    cases: list[dict[str, Any]] = []
+    if layers:
+        db = Database(work / "resnet.db")
+        for w in weighted:
+            if w.task.template not in CONV_TEMPLATES or db.best(w.task.key, "llvm") is None:
+                continue
+            t_tuned, t_ref = time_conv(w.task, db, hw, threads)
+            cases.append(_case(f"resnet18 conv {_conv_name(w.task)}", t_tuned,
+                               "onnxruntime", t_ref, {"random": None, "xgb": None,
+                                                      "xgb_transfer": None}, 0, {},
+                               weight=w.weight, workload=w.task.key, retimed=True))
+    return [*cases, end_to_end(model, work / "resnet.db", threads, budget, weighted)]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -401,9 +441,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--trials-conv", type=int, default=256)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--only", choices=("matmul", "resnet", "e2e"),
-                   help="run one part (e2e: the end to end case alone, from the resnet.db a "
-                        "previous run left in --workdir)")
+    p.add_argument("--only", choices=("matmul", "resnet", "e2e", "retime"),
+                   help="run one part (e2e: the end to end case alone; retime: every conv "
+                        "layer and the end to end case; both from the resnet.db a previous "
+                        "run left in --workdir, without tuning)")
     p.add_argument("--workdir", help="keep the tuning databases here")
     a = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
@@ -419,10 +460,10 @@ def main(argv: list[str] | None = None) -> int:
             frac = 1.0 if a.only else 0.25
             cases.append(bench_matmul(runner, work, budget, a.trials_matmul, a.threads, a.seed,
                                       budget.share(frac)))
-        if a.only == "e2e":
+        if a.only in ("e2e", "retime"):
             if not (work / "resnet.db").is_file():
-                p.error(f"--only e2e needs {work / 'resnet.db'} from a previous run")
-            cases += bench_e2e_only(work, a.threads, budget)
+                p.error(f"--only {a.only} needs {work / 'resnet.db'} from a previous run")
+            cases += bench_retime(work, a.threads, budget, a.only == "retime", runner.hw)
         if a.only in (None, "resnet"):
             cases += bench_resnet(runner, work, budget, a.trials_conv, a.threads, a.seed,
                                   budget.share(0.93))
