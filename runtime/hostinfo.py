@@ -21,13 +21,18 @@ SIMD_FLAGS = ("sse4_2", "avx", "avx2", "fma", "avx512f", "avx512bw", "avx512_vnn
 
 
 def machine() -> dict[str, Any]:
-    """Platform, CPU count and SIMD flags, the load average at call time, and the BLAS
-    libraries numpy uses (with their thread counts)."""
+    """Platform, CPU count, LLVM's name for the CPU, SIMD flags and the vector width the
+    kernels use, the load average at call time, and the BLAS libraries numpy uses (with their
+    thread counts)."""
+    from tessera.runtime.cpu import host_target
+
     flags = cpuinfo_flags()
+    target = host_target()
     out: dict[str, Any] = {
         "platform": platform.platform(), "machine": platform.machine(),
-        "processor": platform.processor(), "cpus": os.cpu_count(),
+        "processor": platform.processor(), "cpus": os.cpu_count(), "cpu": target.cpu,
         "cpu_flags": [f for f in SIMD_FLAGS if f in flags],
+        "vector_bits": target.vector_bits,
         "load_average": [round(x, 2) for x in os.getloadavg()],
     }
     try:

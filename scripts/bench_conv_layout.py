@@ -18,7 +18,6 @@ import contextlib
 import json
 import logging
 import sys
-import time
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -34,6 +33,7 @@ from tessera.compiler.autotune.extract import extract_tasks  # noqa: E402
 from tessera.compiler.autotune.templates.conv2d import epilogue_arg, out_size  # noqa: E402
 from tessera.compiler.codegen import build  # noqa: E402
 from tessera.compiler.ops import conv2d_nchwc, schedule_conv2d_nchwc  # noqa: E402
+from tessera.compiler.ops.bench import paired_medians  # noqa: E402
 from tessera.runtime.cpu import host_target  # noqa: E402
 from tessera.runtime.hostinfo import machine, versions  # noqa: E402
 
@@ -58,22 +58,6 @@ def nchwc_kernel(args: tuple[Any, ...], block: int) -> tuple[Any, list[np.ndarra
     return build(schedule_conv2d_nchwc(out), [*ph, out]), [*arrays, np.zeros(out.shape, dtype)]
 
 
-def paired(fa: Any, fb: Any, repeat: int) -> tuple[float, float]:
-    for _ in range(2):
-        fa()
-        fb()
-    ta, tb = [], []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fa()
-        t1 = time.perf_counter()
-        fb()
-        t2 = time.perf_counter()
-        ta.append(t1 - t0)
-        tb.append(t2 - t1)
-    return float(np.median(ta)) * 1e3, float(np.median(tb)) * 1e3
-
-
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--threads", type=int, default=1)
@@ -95,7 +79,8 @@ def main() -> int:
             a_nchw = task.impl.arrays(task.args, np.random.default_rng(0))
             k_blk, a_blk = nchwc_kernel(task.args, block)
             k_blk.num_threads = args.threads
-            t_nchw, t_blk = paired(partial(k_nchw, *a_nchw), partial(k_blk, *a_blk), args.repeat)
+            t_nchw, t_blk = (1e3 * t for t in paired_medians(
+                partial(k_nchw, *a_nchw), partial(k_blk, *a_blk), args.repeat, warmup=2))
             rec = {"workload": list(task.args[:9]),
                    "epilogue": [s[0] for s in epilogue_arg(task.args)], "weight": wt.weight,
                    "nchw_source": "tuning database" if choice.tuned else "default",

@@ -16,7 +16,6 @@ import argparse
 import json
 import logging
 import os
-import platform
 import sys
 import time
 from pathlib import Path
@@ -25,13 +24,14 @@ from typing import Any
 import numpy as np
 import onnx
 import onnxruntime as ort
-from threadpoolctl import threadpool_info, threadpool_limits
+from threadpoolctl import threadpool_limits
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from build_resnet18 import build_resnet18  # noqa: E402
 
 from tessera.compiler import compile  # noqa: E402
-from tessera.runtime.cpu.target import cpuinfo_flags
+from tessera.compiler.ops.bench import paired_medians  # noqa: E402
+from tessera.runtime.hostinfo import machine, versions  # noqa: E402
 
 log = logging.getLogger("bench_models")
 LIGHT = Path(os.path.dirname(onnx.__file__)) / "backend" / "test" / "data" / "light"
@@ -47,22 +47,6 @@ def data_input(model: onnx.ModelProto) -> tuple[str, list[int]]:
     inits = {i.name for i in model.graph.initializer}
     vi = next(i for i in model.graph.input if i.name not in inits)
     return vi.name, [d.dim_value for d in vi.type.tensor_type.shape.dim]
-
-
-def paired_medians(fa: Any, fb: Any, repeat: int, warmup: int = 2) -> tuple[float, float]:
-    for _ in range(warmup):
-        fa()
-        fb()
-    ta, tb = [], []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fa()
-        t1 = time.perf_counter()
-        fb()
-        t2 = time.perf_counter()
-        ta.append(t1 - t0)
-        tb.append(t2 - t1)
-    return float(np.median(ta)) * 1e3, float(np.median(tb)) * 1e3
 
 
 def bench(name: str, threads: int, repeat: int) -> dict[str, Any]:
@@ -81,8 +65,9 @@ def bench(name: str, threads: int, repeat: int) -> dict[str, Any]:
     with threadpool_limits(limits=threads):
         got = compiled.run({inp: x})
         ref = sess.run(None, {inp: x})
-        t_ms, o_ms = paired_medians(lambda: compiled.run({inp: x}),
-                                    lambda: sess.run(None, {inp: x}), repeat)
+        t_s, o_s = paired_medians(lambda: compiled.run({inp: x}),
+                                  lambda: sess.run(None, {inp: x}), repeat)
+        t_ms, o_ms = t_s * 1e3, o_s * 1e3
     info = compiled.info()
     by = info["ops_by_strategy"]
     record = {
@@ -98,24 +83,6 @@ def bench(name: str, threads: int, repeat: int) -> dict[str, Any]:
     return record
 
 
-def machine() -> dict[str, Any]:
-    wanted = ("avx", "avx2", "avx512f", "fma", "sse4_2", "neon")
-    flags = sorted(f for f in cpuinfo_flags() if f in wanted)
-    return {"platform": platform.platform(), "machine": platform.machine(),
-            "processor": platform.processor(), "cpus": os.cpu_count(), "cpu_flags": flags,
-            "load_average": list(os.getloadavg()),
-            "blas": [{k: i.get(k) for k in ("internal_api", "version", "num_threads")}
-                     for i in threadpool_info()]}
-
-
-def versions() -> dict[str, str]:
-    import llvmlite
-
-    return {"python": platform.python_version(), "numpy": np.__version__,
-            "onnx": onnx.__version__, "onnxruntime": ort.__version__,
-            "llvmlite": llvmlite.__version__}
-
-
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=10)
@@ -125,8 +92,9 @@ def main() -> int:
     logging.basicConfig(stream=sys.stderr, level=logging.WARNING, format="%(message)s")
     threads = sorted({int(t) for t in args.threads.split(",")})
     records = [bench(m, t, args.repeat) for m in args.models.split(",") for t in threads]
-    doc = {"benchmark": "models", "repeat": args.repeat, "warmup": 2, "records": records,
-           "machine": machine(), "versions": versions()}
+    doc = {"benchmark": "models", "repeat": args.repeat, "warmup": 3, "records": records,
+           "machine": machine(),
+           "versions": versions("onnx", "onnxruntime", "llvmlite")}
     json.dump(doc, sys.stdout, indent=1)
     sys.stdout.write("\n")
     return 0

@@ -48,6 +48,6 @@ def run(args: argparse.Namespace) -> int:
                            for t, us in meta["parallel_launch_us"].items())
         out.print(f"parallel region launch: {launch}; CPU {meta['machine']['cpu']} "
                   f"({', '.join(meta['machine']['cpu_flags'])}); load average "
-                  f"{meta['machine']['load_average_1min']} (CPU-time ratios hold on a busy "
+                  f"{meta['machine']['load_average'][0]} (CPU-time ratios hold on a busy "
                   f"machine)")
     return 0

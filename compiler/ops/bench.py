@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import platform
 import subprocess
 import sys
 import time
@@ -19,6 +18,8 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+
+from tessera.runtime.hostinfo import machine, versions
 
 log = logging.getLogger(__name__)
 OPENBLAS_VARS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
@@ -189,32 +190,6 @@ def parallel_launch_us(threads: int) -> float:
     return max(0.0, (times[0] - times[1]) * 1e6)
 
 
-def machine() -> dict[str, Any]:
-    from tessera.runtime.cpu import host_target
-
-    tgt = host_target()
-    flags = [f for f in ("sse4.2", "avx", "avx2", "fma", "avx512f", "avx512bw", "avx512vl")
-             if tgt.has(f)]
-    return {"platform": platform.platform(), "machine": platform.machine(),
-            "cpu": tgt.cpu, "cpu_flags": flags, "cores": os.cpu_count(),
-            "vector_bits": tgt.vector_bits, "python": platform.python_version(),
-            # the machine may be shared: the 1-minute load average when the run ended
-            "load_average_1min": round(os.getloadavg()[0], 2)}
-
-
-def versions() -> dict[str, str]:
-    import llvmlite
-
-    out = {"numpy": np.__version__, "llvmlite": llvmlite.__version__}
-    try:
-        import onnxruntime
-
-        out["onnxruntime"] = onnxruntime.__version__
-    except ImportError:  # pragma: no cover
-        pass
-    return out
-
-
 def run_benchmark(quick: bool = False, threads_list: list[int] | None = None,
                   progress: Callable[[str], None] | None = None) -> list[dict[str, Any]]:
     """All cases; ``quick`` uses the small sizes (about a minute in total)."""
@@ -230,7 +205,8 @@ def run_benchmark(quick: bool = False, threads_list: list[int] | None = None,
     records += bench_conv2d(conv, 64, 3, 1, ths, repeat)
     say("parallel launch")
     launch = {str(t): round(parallel_launch_us(t), 2) for t in ths}
-    meta = {"machine": machine(), "versions": versions(), "parallel_launch_us": launch}
+    meta = {"machine": machine(), "versions": versions("llvmlite", "onnxruntime"),
+            "parallel_launch_us": launch}
     for r in records:
         r.update(meta)
     return records
