@@ -62,11 +62,25 @@ def _epilogue(node: Node, graph: Graph) -> tuple[FusedGroup, GroupEpilogue] | No
     return group, epi
 
 
+def _through_template(node: Node, graph: Graph, group: FusedGroup, epi: GroupEpilogue,
+                      template: str) -> tuple[Any, list[str], dict[str, Any]] | None:
+    """The group's kernel built by its tuning task (best recorded schedule, else the
+    template's default point), or None when the group has no task of ``template``."""
+    from tessera.compiler.autotune.dispatch import build_best, choose
+    from tessera.compiler.autotune.extract import task_of_group
+
+    task = task_of_group(group, graph)
+    if task is None or task.template != template:
+        return None
+    choice = choose(task)
+    kernel = build_best(task, name=_symbol(node, graph, epi), choice=choice)
+    return (kernel, [*node.inputs[:2], *epi.operands],
+            {**_extra(graph, epi), "tuning": choice.describe()})
+
+
 def conv2d_group(node: Node, graph: Graph) -> tuple[Any, list[str], dict[str, Any]] | None:
     """An NCHW ``Conv`` group: through the tuning template where the group has a task
     (symmetric padding, equal strides), else ``ops.conv2d_nchw`` under its default schedule."""
-    from tessera.compiler.autotune.dispatch import build_best, choose
-    from tessera.compiler.autotune.extract import task_of_group
 
     x, w = (graph.types[i] for i in node.inputs[:2])
     pads = list(node.attr("pads") or [0] * 4)
@@ -80,13 +94,11 @@ def conv2d_group(node: Node, graph: Graph) -> tuple[Any, list[str], dict[str, An
     if found is None:
         return None
     group, epi = found
+    tuned = _through_template(node, graph, group, epi, "conv2d_nchw")
+    if tuned is not None:
+        return tuned
     args = [*node.inputs[:2], *epi.operands]
     extra = _extra(graph, epi)
-    task = task_of_group(group, graph)
-    if task is not None and task.template == "conv2d_nchw":
-        choice = choose(task)
-        kernel = build_best(task, name=_symbol(node, graph, epi), choice=choice)
-        return kernel, args, {**extra, "tuning": choice.describe()}
     from tessera.compiler.codegen import build
     from tessera.compiler.ops.conv2d import conv2d_nchw, schedule_conv2d_nchw
     from tessera.compiler.tensor import tensor as te
@@ -102,8 +114,6 @@ def conv2d_group(node: Node, graph: Graph) -> tuple[Any, list[str], dict[str, An
 def conv2d_nchwc_group(node: Node, graph: Graph) -> tuple[Any, list[str], dict[str, Any]] | None:
     """A ``ConvNCHWc`` group (``transform_layout``'s blocked conv) with its epilogue, through
     the ``conv2d_nchwc`` tuning template (its default point is ``ops.schedule_conv2d_nchwc``)."""
-    from tessera.compiler.autotune.dispatch import build_best, choose
-    from tessera.compiler.autotune.extract import task_of_group
     from tessera.compiler.codegen import build
     from tessera.compiler.ops import conv2d_nchwc, schedule_conv2d_nchwc
     from tessera.compiler.tensor import tensor as te
@@ -112,12 +122,10 @@ def conv2d_nchwc_group(node: Node, graph: Graph) -> tuple[Any, list[str], dict[s
     if found is None:
         return None
     group, epi = found
+    tuned = _through_template(node, graph, group, epi, "conv2d_nchwc")
+    if tuned is not None:
+        return tuned
     args = [*node.inputs[:2], *epi.operands]
-    task = task_of_group(group, graph)
-    if task is not None and task.template == "conv2d_nchwc":
-        choice = choose(task)
-        kernel = build_best(task, name=_symbol(node, graph, epi), choice=choice)
-        return kernel, args, {**_extra(graph, epi), "tuning": choice.describe()}
     ph = [te.placeholder(graph.types[v].shape, "float32", name=f"in{k}")
           for k, v in enumerate(args)]
     out = conv2d_nchwc(ph[0], ph[1], stride=int(node.attr("strides")[0]),
