@@ -13,6 +13,11 @@ directory helper is shared with the Verilator build cache), one file per key:
 is renamed into place, so concurrent processes see a whole entry or none; an entry whose
 header or checksum is wrong is logged, removed and rebuilt, never loaded.
 ``TESSERA_NO_KERNEL_CACHE=1`` turns the cache off (neither read nor written).
+
+Size: a tuning run compiles thousands of candidate kernels, so the cache is bounded
+(``TESSERA_KERNEL_CACHE_MB``, default 1024). A hit refreshes the entry's modification time;
+every ``PRUNE_EVERY``-th write in a process (and the first) checks the total and removes the
+least recently used entries down to 3/4 of the bound.
 """
 
 from __future__ import annotations
@@ -32,6 +37,10 @@ from tessera.runtime.cpu.target import HostTarget
 log = logging.getLogger(__name__)
 
 DISABLE_ENV = "TESSERA_NO_KERNEL_CACHE"
+SIZE_ENV = "TESSERA_KERNEL_CACHE_MB"
+DEFAULT_MB = 1024
+PRUNE_EVERY = 32
+_writes = 0
 MAGIC = b"TSRKOBJ1"
 PIPELINE = "o{opt}-vec-slp-unroll/1"
 _DIGEST = 32
@@ -82,6 +91,8 @@ def get(key: str) -> bytes | None:
         with contextlib.suppress(OSError):
             path.unlink()
         return None
+    with contextlib.suppress(OSError):
+        os.utime(path)  # recently used: the last to be pruned
     return obj
 
 
@@ -103,3 +114,45 @@ def put(key: str, obj: bytes) -> None:
             raise
     except OSError as err:
         log.warning("kernel cache: cannot write %s (%s); not cached", path, err)
+        return
+    global _writes
+    if _writes % PRUNE_EVERY == 0:
+        prune()
+    _writes += 1
+
+
+def limit_bytes() -> int:
+    raw = os.environ.get(SIZE_ENV, "")
+    try:
+        mb = float(raw) if raw else DEFAULT_MB
+    except ValueError:
+        log.warning("kernel cache: %s=%r is not a number of MB; using %d", SIZE_ENV, raw,
+                    DEFAULT_MB)
+        mb = DEFAULT_MB
+    return int(mb * (1 << 20))
+
+
+def prune(limit: int | None = None) -> int:
+    """Remove the least recently used entries while the cache holds more than ``limit``
+    bytes (``limit_bytes()`` by default), down to 3/4 of it; returns how many were removed.
+    Entries another process removes meanwhile are skipped."""
+    limit = limit_bytes() if limit is None else limit
+    entries = []
+    for path in cache_dir().glob("*/*.o"):
+        with contextlib.suppress(OSError):
+            st = path.stat()
+            entries.append((st.st_mtime, st.st_size, path))
+    total = sum(size for _, size, _ in entries)
+    if total <= limit:
+        return 0
+    removed = 0
+    for _, size, path in sorted(entries, key=lambda e: e[0]):
+        if total <= limit * 3 // 4:
+            break
+        with contextlib.suppress(OSError):
+            path.unlink()
+            removed += 1
+        total -= size
+    log.info("kernel cache: removed %d least recently used entries (limit %d MB)", removed,
+             limit >> 20)
+    return removed

@@ -151,3 +151,21 @@ def test_an_unwritable_cache_is_skipped_with_a_warning(tmp_path, monkeypatch, ca
     monkeypatch.delenv(oc.DISABLE_ENV, raising=False)
     _check(load_kernel(_ir(5.0), "axpb", PARAMS), 5.0)
     assert "kernel cache: cannot write" in caplog.text
+
+
+def test_the_cache_is_bounded_least_recently_used_first(cache, monkeypatch) -> None:
+    for k in range(6):
+        oc.put(f"{k:02d}" + "0" * 62, bytes(10_000))
+    paths = _entries(cache)
+    assert len(paths) == 6
+    for k, p in enumerate(sorted(paths)):
+        os.utime(p, (1000 + k, 1000 + k))  # entry 0 the oldest
+    os.utime(sorted(paths)[1], None)  # entry 1 was just used: it stays
+    entry = paths[0].stat().st_size  # 10 kB of object, the header and checksum
+    monkeypatch.setenv(oc.SIZE_ENV, str(4.5 * entry / (1 << 20)))
+    assert oc.prune() == 3  # 6 entries over a 4.5-entry bound -> down to 3/4 of it (3.4)
+    left = {p.name[:2] for p in _entries(cache)}
+    assert left == {"01", "04", "05"}
+    assert oc.prune() == 0
+    monkeypatch.setenv(oc.SIZE_ENV, "lots")
+    assert oc.limit_bytes() == oc.DEFAULT_MB << 20
