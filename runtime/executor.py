@@ -9,6 +9,8 @@ planning). The executor needs no compiler: ``tessera.runtime.load`` builds one f
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import hashlib
 import logging
 import time
@@ -28,6 +30,15 @@ StepKernel = Callable[[list[np.ndarray]], list[np.ndarray]]
 KernelProvider = Callable[[Mapping[str, Any], Mapping[str, bytes]], StepKernel]
 
 _PROVIDERS: dict[str, KernelProvider] = {}
+
+
+@functools.cache
+def _blas_controller() -> Any:
+    """threadpoolctl's view of the BLAS libraries loaded (built once: ~2 ms; a limit then
+    costs ~20 us per run)."""
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
 _JIT_CACHE: dict[str, Any] = {}  # JIT-compiled kernels by code and signature, process-wide
 
 
@@ -110,6 +121,12 @@ def _llvm_step(step: Mapping[str, Any], code: Mapping[str, bytes]) -> StepKernel
     class _Kernel:
         num_threads = 0
 
+        def __init__(self) -> None:
+            # each kernel's output buffer, allocated on the first run and reused after: a
+            # fresh np.empty per run costs first-touch page faults inside the kernel, which
+            # serialize its parallel threads on the kernel's page-table lock
+            self.buffers: dict[str, np.ndarray] = {}
+
         def __call__(self, args: list[np.ndarray]) -> list[np.ndarray]:
             env = dict(zip(inputs, args))
             owned: set[str] = set()  # values in buffers this step allocated
@@ -128,8 +145,10 @@ def _llvm_step(step: Mapping[str, Any], code: Mapping[str, bytes]) -> StepKernel
                 kernel, spec = entry
                 if self.num_threads:
                     kernel.num_threads = self.num_threads
-                out_spec = kernel.params[-1]
-                out = np.empty(out_spec.shape, out_spec.dtype)
+                out = self.buffers.get(node["name"])
+                if out is None:
+                    out_spec = kernel.params[-1]
+                    out = self.buffers[node["name"]] = np.empty(out_spec.shape, out_spec.dtype)
                 kernel(*[np.ascontiguousarray(env[a]) for a in spec["args"]], out)
                 if spec.get("bias"):
                     out += env[spec["bias"]].reshape(spec["bias_shape"])
@@ -212,7 +231,20 @@ class GraphModule:
             env[name] = value
         return env
 
+    def _numpy_blas(self) -> contextlib.AbstractContextManager[Any]:
+        """While a model with compiled (parallel) kernels runs, numpy's BLAS keeps to one
+        thread: OpenBLAS workers busy-wait for about 0.1 s after each call (a small Gemm
+        step), and on a machine with few cores they take the cores the next compiled kernels'
+        parallel loops need (ResNet-18 at 2 threads: 31 -> 19 ms)."""
+        if "llvm" not in self.strategies:
+            return contextlib.nullcontext()
+        return _blas_controller().limit(limits=1, user_api="blas")
+
     def run(self, feeds: Mapping[str, Any]) -> list[np.ndarray]:
+        with self._numpy_blas():
+            return self._run(feeds)
+
+    def _run(self, feeds: Mapping[str, Any]) -> list[np.ndarray]:
         env: dict[str, np.ndarray] = dict(self.constants)
         env.update(self._check_inputs(feeds))
         for step, kernel in zip(self.plan["steps"], self._kernels):
@@ -220,11 +252,22 @@ class GraphModule:
             env.update(zip(step["outputs"], outs))
             for dead in step.get("free", ()):
                 env.pop(dead, None)
-        return [np.asarray(env[o]) for o in self.outputs]
+        # compiled steps write into buffers they keep across runs: hand out copies
+        return [np.array(env[o]) for o in self.outputs]
 
     def profile(self, feeds: Mapping[str, Any], repeat: int = 3) -> list[dict[str, Any]]:
         """Median wall time of each step over ``repeat`` runs."""
         times: list[list[float]] = [[] for _ in self._kernels]
+        with self._numpy_blas():
+            self._profile_runs(feeds, repeat, times)
+        return [
+            {"step": s["name"], "ops": [n["op"] for n in s["nodes"]], "strategy": st,
+             "ms": float(np.median(t)) * 1e3}
+            for s, st, t in zip(self.plan["steps"], self.strategies, times)
+        ]
+
+    def _profile_runs(self, feeds: Mapping[str, Any], repeat: int,
+                      times: list[list[float]]) -> None:
         for _ in range(repeat):
             env: dict[str, np.ndarray] = dict(self.constants)
             env.update(self._check_inputs(feeds))
@@ -233,11 +276,6 @@ class GraphModule:
                 outs = kernel([env[i] for i in step["inputs"]])
                 times[k].append(time.perf_counter() - t0)
                 env.update(zip(step["outputs"], outs))
-        return [
-            {"step": s["name"], "ops": [n["op"] for n in s["nodes"]], "strategy": st,
-             "ms": float(np.median(t)) * 1e3}
-            for s, st, t in zip(self.plan["steps"], self.strategies, times)
-        ]
 
     # ------------------------------------------------------------------ reporting
     def info(self) -> dict[str, Any]:
