@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from build_resnet18 import build_resnet18  # noqa: E402
 
 from tessera.compiler import compile  # noqa: E402
-from tessera.compiler.ops.bench import paired_medians  # noqa: E402
+from tessera.compiler.ops.bench import SPIN_PAUSE_S, paired_medians  # noqa: E402
 from tessera.runtime.hostinfo import machine, versions  # noqa: E402
 
 log = logging.getLogger("bench_models")
@@ -66,7 +66,8 @@ def bench(name: str, threads: int, repeat: int) -> dict[str, Any]:
         got = compiled.run({inp: x})
         ref = sess.run(None, {inp: x})
         t_s, o_s = paired_medians(lambda: compiled.run({inp: x}),
-                                  lambda: sess.run(None, {inp: x}), repeat)
+                                  lambda: sess.run(None, {inp: x}), repeat,
+                                  pause_s=SPIN_PAUSE_S if threads > 1 else 0.0)
         t_ms, o_ms = t_s * 1e3, o_s * 1e3
     info = compiled.info()
     by = info["ops_by_strategy"]

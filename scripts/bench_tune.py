@@ -32,7 +32,7 @@ from tessera.compiler.autotune import Database, LocalRunner, MeasureOptions, Tas
 from tessera.compiler.autotune.dispatch import build_best
 from tessera.compiler.autotune.extract import extract_tasks
 from tessera.compiler.autotune.tuner import TuneResult
-from tessera.compiler.ops.bench import machine, versions
+from tessera.compiler.ops.bench import SPIN_PAUSE_S, machine, versions
 
 log = logging.getLogger("bench_tune")
 SCRIPTS = Path(__file__).resolve().parent
@@ -42,8 +42,11 @@ MATMUL_SOURCES = [Task("matmul", (512, 512, 512, "float32")),
 REP_CONV = (1, 64, 56, 56, 64, 3, 3, 1, 1, "float32")  # the issue's 64x56x56 3x3 anchor
 
 
+PAUSE_S = SPIN_PAUSE_S  # OpenBLAS and onnxruntime pools busy-wait ~0.1 s after a call
+
+
 def interleaved_medians(fa: Any, fb: Any, rounds: int = 7, block: int = 3,
-                        pause_s: float = 0.05) -> tuple[float, float]:
+                        pause_s: float = PAUSE_S) -> tuple[float, float]:
     """Medians of ``fa`` and ``fb`` timed in alternating blocks, with a pause between blocks
     so that thread pools spinning after one side (OpenBLAS, onnxruntime) do not steal the
     cores from the other; a shared, loaded machine hits both sides alike."""
@@ -61,7 +64,7 @@ def interleaved_medians(fa: Any, fb: Any, rounds: int = 7, block: int = 3,
 
 
 def interleaved_medians_n(fns: list[Any], rounds: int = 7, block: int = 3,
-                          pause_s: float = 0.05) -> list[float]:
+                          pause_s: float = PAUSE_S) -> list[float]:
     """``interleaved_medians`` for any number of functions."""
     times: list[list[float]] = [[] for _ in fns]
     for _ in range(rounds):

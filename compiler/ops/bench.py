@@ -23,6 +23,11 @@ from tessera.runtime.hostinfo import machine, versions
 
 log = logging.getLogger(__name__)
 OPENBLAS_VARS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+# OpenBLAS workers busy-wait about 0.1 s after a call (onnxruntime's pool spins too): a
+# multi-threaded side timed sooner after the other finds a core taken (matmul 1024^3 at 2
+# threads: tessera 13.7-19.9 ms 0.05 s after numpy's call, 10.8 ms 0.3 s after; numpy
+# 11.8-12.8 ms either way)
+SPIN_PAUSE_S = 0.3
 
 
 def median_time(fn: Callable[[], Any], repeat: int, warmup: int = 2,
@@ -44,25 +49,27 @@ LAST_CPU: dict[str, float] = {}  # process CPU seconds of the last paired_median
 
 
 def paired_medians(fa: Callable[[], Any], fb: Callable[[], Any], repeat: int,
-                   warmup: int = 3) -> tuple[float, float]:
+                   warmup: int = 3, pause_s: float = 0.0) -> tuple[float, float]:
     """Wall-clock medians of ``fa`` and ``fb`` timed alternately, so load from other
     processes on a shared machine hits both alike. The CPU-time medians (all threads of
     this process) go to ``LAST_CPU`` ("a", "b"): on a loaded machine they still tell how
-    much work each side needs."""
+    much work each side needs. ``pause_s`` sleeps before each timed call, so thread pools
+    that busy-wait after the other side's call (OpenBLAS, onnxruntime: about 0.1 s) are
+    idle again: use it when both sides run multi-threaded."""
     for _ in range(warmup):
         fa()
         fb()
-    ta, tb, ca, cb = [], [], [], []
+    ta: list[float] = []
+    tb: list[float] = []
+    ca: list[float] = []
+    cb: list[float] = []
     for _ in range(repeat):
-        c0, t0 = time.process_time(), time.perf_counter()
-        fa()
-        c1, t1 = time.process_time(), time.perf_counter()
-        fb()
-        c2, t2 = time.process_time(), time.perf_counter()
-        ta.append(t1 - t0)
-        tb.append(t2 - t1)
-        ca.append(c1 - c0)
-        cb.append(c2 - c1)
+        for f, wall, cpu in ((fa, ta, ca), (fb, tb, cb)):
+            time.sleep(pause_s)
+            c0, t0 = time.process_time(), time.perf_counter()
+            f()
+            wall.append(time.perf_counter() - t0)
+            cpu.append(time.process_time() - c0)
     LAST_CPU.update(a=float(np.median(ca)), b=float(np.median(cb)))
     return float(np.median(ta)), float(np.median(tb))
 
@@ -140,7 +147,8 @@ def bench_matmul(n: int, threads_list: list[int], repeat: int) -> list[dict[str,
 
             with threadpool_limits(limits=th, user_api="blas"):
                 t, tr = paired_medians(lambda: kernel.call_unchecked(*ptrs),
-                                       lambda: np.matmul(a, b, out=c), repeat)
+                                       lambda: np.matmul(a, b, out=c), repeat,
+                                       pause_s=SPIN_PAUSE_S if th > 1 else 0.0)
                 ref = {"gflops": 2 * n**3 / tr / 1e9, "blas": blas_info(),
                        **cpu_fields(2 * n**3)}
         g = 2 * n**3 / t / 1e9

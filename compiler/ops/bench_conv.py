@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from tessera.compiler.ops.bench import cpu_fields, paired_medians
+from tessera.compiler.ops.bench import SPIN_PAUSE_S, cpu_fields, paired_medians
 
 
 def ort_conv_session(weight: np.ndarray, shape: tuple[int, int, int, int], pad: int,
@@ -57,7 +57,8 @@ def bench_conv2d(shape: tuple[int, int, int, int], cout: int, ksize: int, pad: i
         kernel(d, wt, o)
         err = float(np.abs(o - ref).max() / max(1.0, float(np.abs(ref).max())))
         t, tr = paired_medians(lambda: kernel.call_unchecked(*ptrs),
-                               lambda sess=sess: sess.run(None, {"x": d}), repeat)
+                               lambda sess=sess: sess.run(None, {"x": d}), repeat,
+                               pause_s=SPIN_PAUSE_S if th > 1 else 0.0)
         records.append({
             "op": "conv2d", "shape": [n, c, h, w, cout, ksize, ksize], "dtype": "float32",
             "threads": th, "tessera_gflops": round(flops / t / 1e9, 2),
