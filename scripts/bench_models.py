@@ -2,8 +2,10 @@
 
 Prints one JSON document on stdout: ``{"records": [{"model", "threads", "tessera_ms",
 "onnxruntime_ms", "ratio", ...}], "machine", "versions", ...}`` with ratio =
-onnxruntime_ms / tessera_ms (above 1: Tessera is faster). Medians of ``--repeat`` runs after
-warm-up; the two runtimes alternate run by run so machine load affects both alike. Models:
+onnxruntime_ms / tessera_ms (above 1: Tessera is faster). Medians over ``--repeat`` rounds in
+which the two runtimes alternate in blocks (an untimed run, three timed runs, a pause), so
+machine load affects both alike and neither is timed right after the other
+(``ops.bench.interleaved_medians`` says why). Models:
 a ResNet-18 (1x3x224x224) built by scripts/build_resnet18.py, and resnet50 from onnx's light
 model set. Logs go to stderr.
 
@@ -30,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from build_resnet18 import build_resnet18  # noqa: E402
 
 from tessera.compiler import compile  # noqa: E402
-from tessera.compiler.ops.bench import SPIN_PAUSE_S, paired_medians  # noqa: E402
+from tessera.compiler.ops.bench import interleaved_medians  # noqa: E402
 from tessera.runtime.hostinfo import machine, versions  # noqa: E402
 
 log = logging.getLogger("bench_models")
@@ -65,9 +67,8 @@ def bench(name: str, threads: int, repeat: int) -> dict[str, Any]:
     with threadpool_limits(limits=threads):
         got = compiled.run({inp: x})
         ref = sess.run(None, {inp: x})
-        t_s, o_s = paired_medians(lambda: compiled.run({inp: x}),
-                                  lambda: sess.run(None, {inp: x}), repeat,
-                                  pause_s=SPIN_PAUSE_S if threads > 1 else 0.0)
+        t_s, o_s = interleaved_medians(lambda: compiled.run({inp: x}),
+                                       lambda: sess.run(None, {inp: x}), rounds=repeat)
         t_ms, o_ms = t_s * 1e3, o_s * 1e3
     info = compiled.info()
     by = info["ops_by_strategy"]
@@ -86,14 +87,15 @@ def bench(name: str, threads: int, repeat: int) -> dict[str, Any]:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--repeat", type=int, default=10)
+    ap.add_argument("--repeat", type=int, default=7, help="rounds of 3 timed runs")
     ap.add_argument("--threads", default=f"1,{os.cpu_count() or 1}")
     ap.add_argument("--models", default="resnet18,resnet50")
     args = ap.parse_args()
     logging.basicConfig(stream=sys.stderr, level=logging.WARNING, format="%(message)s")
     threads = sorted({int(t) for t in args.threads.split(",")})
     records = [bench(m, t, args.repeat) for m in args.models.split(",") for t in threads]
-    doc = {"benchmark": "models", "repeat": args.repeat, "warmup": 3, "records": records,
+    doc = {"benchmark": "models", "repeat": args.repeat,
+           "timing": "ops.bench.interleaved_medians", "records": records,
            "machine": machine(),
            "versions": versions("onnx", "onnxruntime", "llvmlite")}
     json.dump(doc, sys.stdout, indent=1)

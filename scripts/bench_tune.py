@@ -32,7 +32,7 @@ from tessera.compiler.autotune import Database, LocalRunner, MeasureOptions, Tas
 from tessera.compiler.autotune.dispatch import build_best
 from tessera.compiler.autotune.extract import extract_tasks
 from tessera.compiler.autotune.tuner import TuneResult
-from tessera.compiler.ops.bench import SPIN_PAUSE_S, machine, versions
+from tessera.compiler.ops.bench import interleaved_medians, interleaved_medians_n, machine, versions
 
 log = logging.getLogger("bench_tune")
 SCRIPTS = Path(__file__).resolve().parent
@@ -40,42 +40,6 @@ MATMUL = Task("matmul", (1024, 1024, 1024, "float32"))
 MATMUL_SOURCES = [Task("matmul", (512, 512, 512, "float32")),
                   Task("matmul", (256, 1024, 512, "float32"))]
 REP_CONV = (1, 64, 56, 56, 64, 3, 3, 1, 1, "float32")  # the issue's 64x56x56 3x3 anchor
-
-
-PAUSE_S = SPIN_PAUSE_S  # OpenBLAS and onnxruntime pools busy-wait ~0.1 s after a call
-
-
-def interleaved_medians(fa: Any, fb: Any, rounds: int = 7, block: int = 3,
-                        pause_s: float = PAUSE_S) -> tuple[float, float]:
-    """Medians of ``fa`` and ``fb`` timed in alternating blocks, with a pause between blocks
-    so that thread pools spinning after one side (OpenBLAS, onnxruntime) do not steal the
-    cores from the other; a shared, loaded machine hits both sides alike."""
-    ta: list[float] = []
-    tb: list[float] = []
-    for _ in range(rounds):
-        for f, out in ((fa, ta), (fb, tb)):
-            f()  # warm-up of this block
-            for _ in range(block):
-                t0 = time.perf_counter()
-                f()
-                out.append(time.perf_counter() - t0)
-            time.sleep(pause_s)
-    return float(np.median(ta)), float(np.median(tb))
-
-
-def interleaved_medians_n(fns: list[Any], rounds: int = 7, block: int = 3,
-                          pause_s: float = PAUSE_S) -> list[float]:
-    """``interleaved_medians`` for any number of functions."""
-    times: list[list[float]] = [[] for _ in fns]
-    for _ in range(rounds):
-        for f, out in zip(fns, times):
-            f()
-            for _ in range(block):
-                t0 = time.perf_counter()
-                f()
-                out.append(time.perf_counter() - t0)
-            time.sleep(pause_s)
-    return [float(np.median(t)) for t in times]
 
 
 class Budget:

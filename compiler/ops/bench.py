@@ -74,6 +74,33 @@ def paired_medians(fa: Callable[[], Any], fb: Callable[[], Any], repeat: int,
     return float(np.median(ta)), float(np.median(tb))
 
 
+def interleaved_medians_n(fns: list[Callable[[], Any]], rounds: int = 7, block: int = 3,
+                          pause_s: float = SPIN_PAUSE_S) -> list[float]:
+    """Wall-clock medians of each of ``fns`` timed in alternating blocks: each block starts
+    with an untimed call of its function, then ``block`` timed calls, then a pause so that
+    pools busy-waiting after it (OpenBLAS, onnxruntime) are idle before the next function.
+    Load from other processes hits every side alike. The untimed call matters: the first
+    tessera run right after an onnxruntime run measured ~50% slower on ResNet-18 at 2 threads
+    (20 -> 30 ms, even after a 1 s pause; onnxruntime's first run after ours ~7%)."""
+    times: list[list[float]] = [[] for _ in fns]
+    for _ in range(rounds):
+        for f, out in zip(fns, times):
+            f()
+            for _ in range(block):
+                t0 = time.perf_counter()
+                f()
+                out.append(time.perf_counter() - t0)
+            time.sleep(pause_s)
+    return [float(np.median(t)) for t in times]
+
+
+def interleaved_medians(fa: Callable[[], Any], fb: Callable[[], Any], rounds: int = 7,
+                        block: int = 3, pause_s: float = SPIN_PAUSE_S) -> tuple[float, float]:
+    """``interleaved_medians_n`` of two functions."""
+    ta, tb = interleaved_medians_n([fa, fb], rounds, block, pause_s)
+    return ta, tb
+
+
 def cpu_fields(flops: float) -> dict[str, float]:
     """GFLOPS per CPU-second of both sides of the last paired run (extra, diagnostic)."""
     a, b = LAST_CPU.get("a", 0.0), LAST_CPU.get("b", 0.0)
