@@ -7,14 +7,13 @@ args: (N, C, H, W, O, KH, KW, stride, pad, hw_config_name, device).
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 
-from tessera.compiler.autotune.features import N_LOOP_FEATURES
 from tessera.compiler.autotune.space import Config, ConfigSpace, Knob
 from tessera.compiler.autotune.templates.base import Template
+from tessera.compiler.autotune.templates.vta_measure import knob_features, measure_layer
 from tessera.compiler.errors import TesseraError
 
 
@@ -68,7 +67,6 @@ class VtaConv2dTemplate(Template):
 
     def measure(self, args: tuple[Any, ...], cfg: Config, p: dict[str, Any]) -> dict[str, Any]:
         """Build with the schedule, run on the device, check against qnn, report cycles."""
-        import tessera.runtime as rt
         from tessera.compiler.vta import build_qconv2d
         from tessera.hw.layout import pack_activation, unpack_activation
         from tessera.runtime.reference.qnn import qconv2d
@@ -79,34 +77,14 @@ class VtaConv2dTemplate(Template):
         x = rng.integers(-8, 8, (n, c, h, w), dtype=np.int8)
         wt = rng.integers(-8, 8, (o, c, kh, kw), dtype=np.int8)
         bias = rng.integers(-64, 64, (o,), dtype=np.int32)
-        out: dict[str, Any] = {"costs": [], "error_kind": None, "error_msg": "",
-                               "features": self.features(args, cfg)}
-        try:
-            kernel = build_qconv2d(wkl, wt, bias, 4, True, hw, schedule=cfg.to_dict())
-        except TesseraError as err:
-            out.update(error_kind="build", error_msg=f"{type(err).__name__}: {err}")
-            return out
-        dev = rt.device(args[10], cfg=hw)
-        try:
-            outs, res = kernel.run(dev, {"data": pack_activation(x, hw)})
-        finally:
-            close = getattr(dev, "close", None)
-            if close is not None:
-                close()
-        oh = (h + 2 * pad - kh) // stride + 1
-        ow = (w + 2 * pad - kw) // stride + 1
-        got = unpack_activation(outs["out"], (n, o, oh, ow), hw, kind="out")
-        want = qconv2d(x, wt, bias, 4, True, (stride, stride), (pad, pad, pad, pad))
-        if not np.array_equal(got, want):
-            out.update(error_kind="wrong", error_msg=f"output differs from qnn.qconv2d in "
-                       f"{int(np.sum(got != want))} values")
-            return out
-        out["costs"] = [float(res.cycles)]
-        return out
+        shape = (n, o, (h + 2 * pad - kh) // stride + 1, (w + 2 * pad - kw) // stride + 1)
+        return measure_layer(
+            lambda: build_qconv2d(wkl, wt, bias, 4, True, hw, schedule=cfg.to_dict()),
+            args[10], hw, pack_activation(x, hw),
+            lambda out: unpack_activation(out, shape, hw, kind="out"),
+            qconv2d(x, wt, bias, 4, True, (stride, stride), (pad, pad, pad, pad)),
+            "qnn.qconv2d", self.features(args, cfg))
 
     def features(self, args: tuple[Any, ...], cfg: Config) -> list[float]:
         """Knob values and the workload's dimensions (log scale), padded to the CPU length."""
-        vals = [math.log2(1 + float(v)) for v in cfg.to_dict().values()]
-        dims = [math.log2(1 + float(a)) for a in args[:9]]
-        feats = (vals + dims)[:N_LOOP_FEATURES]
-        return feats + [0.0] * (N_LOOP_FEATURES - len(feats))
+        return knob_features(cfg, args[:9])

@@ -15,14 +15,13 @@ the best at trial 1 and a prior cannot lower ``trials_to_95``.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 
-from tessera.compiler.autotune.features import N_LOOP_FEATURES
 from tessera.compiler.autotune.space import Config, ConfigSpace, Knob
 from tessera.compiler.autotune.templates.base import Template
+from tessera.compiler.autotune.templates.vta_measure import knob_features, measure_layer
 from tessera.compiler.errors import TesseraError
 
 
@@ -73,7 +72,6 @@ class VtaDenseTemplate(Template):
 
     def measure(self, args: tuple[Any, ...], cfg: Config, p: dict[str, Any]) -> dict[str, Any]:
         """Build with the schedule, run on the device, check against qnn, report cycles."""
-        import tessera.runtime as rt
         from tessera.compiler.vta import build_qdense
         from tessera.hw.layout import pack_matrix_inp, unpack_matrix
         from tessera.runtime.reference.qnn import qdense
@@ -84,32 +82,11 @@ class VtaDenseTemplate(Template):
         x = rng.integers(-8, 8, (m, k), dtype=np.int8)
         wt = rng.integers(-8, 8, (n, k), dtype=np.int8)
         bias = rng.integers(-64, 64, (n,), dtype=np.int32)
-        out: dict[str, Any] = {"costs": [], "error_kind": None, "error_msg": "",
-                               "features": self.features(args, cfg)}
-        try:
-            kernel = build_qdense(wkl, wt, bias, 4, True, hw, schedule=cfg.to_dict())
-        except TesseraError as err:
-            out.update(error_kind="build", error_msg=f"{type(err).__name__}: {err}")
-            return out
-        dev = rt.device(args[4], cfg=hw)
-        try:
-            outs, res = kernel.run(dev, {"data": pack_matrix_inp(x, hw)})
-        finally:
-            close = getattr(dev, "close", None)
-            if close is not None:
-                close()
-        got = unpack_matrix(outs["out"], (m, n), hw)
-        want = qdense(x, wt, bias, 4, True)
-        if not np.array_equal(got, want):
-            out.update(error_kind="wrong", error_msg=f"output differs from qnn.qdense in "
-                       f"{int(np.sum(got != want))} values")
-            return out
-        out["costs"] = [float(res.cycles)]
-        return out
+        return measure_layer(
+            lambda: build_qdense(wkl, wt, bias, 4, True, hw, schedule=cfg.to_dict()),
+            args[4], hw, pack_matrix_inp(x, hw), lambda o: unpack_matrix(o, (m, n), hw),
+            qdense(x, wt, bias, 4, True), "qnn.qdense", self.features(args, cfg))
 
     def features(self, args: tuple[Any, ...], cfg: Config) -> list[float]:
         """Knob values and the workload's dimensions (log scale), padded to the CPU length."""
-        vals = [math.log2(1 + float(v)) for v in cfg.to_dict().values()]
-        dims = [math.log2(1 + float(a)) for a in args[:3]]
-        feats = (vals + dims)[:N_LOOP_FEATURES]
-        return feats + [0.0] * (N_LOOP_FEATURES - len(feats))
+        return knob_features(cfg, args[:3])
