@@ -6,8 +6,10 @@ search needs (random, XGBoost from an empty database, XGBoost with other workloa
 Prints one JSON list on stdout (logs on stderr), one object per case with the issue's fields
 ``case, tuned_ms, reference, reference_ms, ratio, trials_to_95 {random, xgb, xgb_transfer},
 trials``; a search that was not run for a case is null there and listed under ``not_run``.
-Every case also carries machine, versions, budget_minutes, elapsed_s and ``unfinished``:
-the whole run stays inside ``--minutes``, and what did not fit is listed there.
+Every case also carries machine, versions, budget_minutes, elapsed_s, ``unfinished`` (the
+whole run stays inside ``--minutes``; what did not fit is listed there) and ``exhausted``
+(searches that stopped below the trial count because every point of the task's space was
+measured, with the space's size: the conv2d_nchwc spaces hold 40-80 points).
 Tuned kernels and references are timed alternately in this process, at ``--threads``.
 Each ResNet-18 conv case is the fused group's task (conv plus its epilogue, as
 ``extract_tasks`` names it) against onnxruntime running the same nodes; the ``resnet18 end
@@ -47,9 +49,19 @@ class Budget:
         self.start = time.monotonic()
         self.end = self.start + 60.0 * minutes
         self.unfinished: list[str] = []
+        self.exhausted: dict[str, int] = {}  # search -> its space's size, all measured
 
     def left(self) -> float:
         return self.end - time.monotonic()
+
+    def short(self, task: Task, search: str, ran: int, trials: int) -> None:
+        """Record a search that ran fewer than ``trials``: out of time (unfinished), or
+        because the task's space has no more points (every point measured: exhausted)."""
+        size = len(task.space)
+        if ran >= size:
+            self.exhausted[f"{task} {search}"] = size
+        else:
+            self.unfinished.append(f"{task} {search}: {ran} of {trials} trials")
 
     def share(self, fraction: float) -> float:
         """A deadline ``fraction`` of the time left from now."""
@@ -69,7 +81,7 @@ def _search(name: str, task: Task, runner: LocalRunner, db: Database, trials: in
              time.monotonic() - t0, f"{res.best_cost * 1e3:.3f}" if res.best_cost else "-",
              res.errors)
     if res.trials < trials:
-        budget.unfinished.append(f"{task} {name}: {res.trials} of {trials} trials")
+        budget.short(task, name, res.trials, trials)
     return res
 
 
@@ -98,7 +110,7 @@ def round_robin(tasks: list[Task], runner: LocalRunner, db: Database, trials: in
         log.info("%s xgb_transfer: %d trials, best %s ms, errors %s", t, res.trials,
                  f"{res.best_cost * 1e3:.3f}" if res.best_cost else "-", res.errors)
         if res.trials < trials:
-            budget.unfinished.append(f"{t} xgb_transfer: {res.trials} of {trials} trials")
+            budget.short(t, "xgb_transfer", res.trials, trials)
     return results
 
 
@@ -438,7 +450,8 @@ def main(argv: list[str] | None = None) -> int:
         runner.close()
     meta = {"budget_minutes": a.minutes,
             "elapsed_s": round(time.monotonic() - budget.start, 1),
-            "threads": a.threads, "unfinished": budget.unfinished, "machine": machine(),
+            "threads": a.threads, "unfinished": budget.unfinished,
+            "exhausted": budget.exhausted, "machine": machine(),
             "versions": {**versions(), "xgboost": __import__("xgboost").__version__}}
     for c in cases:
         c.update(meta)
