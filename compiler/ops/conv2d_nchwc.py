@@ -67,7 +67,19 @@ def conv2d_nchwc(data: T.Tensor, weight: T.Tensor, stride: int = 1, padding: int
     return apply_epilogue(conv, epilogue, operands, name=name + "_epi")
 
 
-def schedule_conv2d_nchwc(out: T.Tensor, sch: Schedule | None = None) -> Schedule:
+def nchwc_x_block(ow: int) -> int:
+    """The default number of output pixels held in registers (a divisor of the row)."""
+    return next((f for f in (14, 12, 8, 7, 6, 4) if ow % f == 0), min(ow, 8))
+
+
+def schedule_conv2d_nchwc(out: T.Tensor, sch: Schedule | None = None, *,
+                          xb: int | None = None, par: str = "n,o,y", rorder: str = "c,y,x",
+                          urx: bool = False) -> Schedule:
+    """The blocked conv's schedule (and its fused epilogue's). The defaults are the operator
+    library's schedule; the ``conv2d_nchwc`` tuning template passes its knobs: ``xb`` output
+    pixels in registers (default ``nchwc_x_block``), ``par`` the parallel loops ("n,o,y" or
+    "n,o"), ``rorder`` the reduction order around the tile ("c,y,x" or "y,x,c"), ``urx``
+    unroll the window's column loop."""
     s = sch or create_schedule(out)
     conv = inline_epilogue(s, out)
     for t in op_inputs(conv.op):
@@ -76,8 +88,6 @@ def schedule_conv2d_nchwc(out: T.Tensor, sch: Schedule | None = None) -> Schedul
             b, co, _, _, ci = st.op.axis
             st.parallel(st.fuse(b, co))
             st.vectorize(ci)
-    ow = out.shape[3]
-    xb = next((f for f in (14, 12, 8, 7, 6, 4) if ow % f == 0), min(ow, 8))
     if conv is out:
         local = s.cache_write(out, "local")
     else:  # the conv is the register tile; the epilogue's store writes the output once
@@ -85,16 +95,19 @@ def schedule_conv2d_nchwc(out: T.Tensor, sch: Schedule | None = None) -> Schedul
         s[local].scope = "local"
     st = s[out]
     b, oo, y, x, oi = st.op.axis
-    xo, xi = st.split(x, factor=xb)
+    xo, xi = st.split(x, factor=xb or nchwc_x_block(out.shape[3]))
     st.reorder(b, oo, y, xo, xi, oi)
-    st.parallel(st.fuse(st.fuse(b, oo), y))
+    st.parallel(st.fuse(st.fuse(b, oo), y) if par == "n,o,y" else st.fuse(b, oo))
     st.unroll(xi)
     st.vectorize(oi)
     s[local].compute_at(st, xo)
     lc = s[local]
     lb, loo, ly, lx, loi = lc.op.axis
     rco, ry, rx, rci = lc.op.reduce_axis
-    lc.reorder(lb, loo, ly, rco, ry, rx, rci, lx, loi)
+    red = (rco, ry, rx, rci) if rorder == "c,y,x" else (ry, rx, rco, rci)
+    lc.reorder(lb, loo, ly, *red, lx, loi)
+    if urx:
+        lc.unroll(rx)
     lc.unroll(lx)
     lc.vectorize(loi)
     return s

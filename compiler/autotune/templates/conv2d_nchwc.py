@@ -22,9 +22,9 @@ from tessera.compiler import tensor as te
 from tessera.compiler.autotune.errors import TuningError
 from tessera.compiler.autotune.space import Config, ConfigSpace, Knob
 from tessera.compiler.autotune.templates.base import Template
-from tessera.compiler.ops.conv2d_nchwc import conv2d_nchwc
-from tessera.compiler.ops.epilogue import WITH_OPERAND, Epilogue, epilogue_of, inline_epilogue
-from tessera.compiler.tensor.schedule import Schedule, op_inputs
+from tessera.compiler.ops.conv2d_nchwc import conv2d_nchwc, nchwc_x_block, schedule_conv2d_nchwc
+from tessera.compiler.ops.epilogue import WITH_OPERAND, Epilogue, epilogue_of
+from tessera.compiler.tensor.schedule import Schedule
 from tessera.compiler.tensor.tensor import Tensor
 
 XB = (1, 2, 4, 6, 7, 8, 12, 14, 16, 28)
@@ -33,11 +33,6 @@ XB = (1, 2, 4, 6, 7, 8, 12, 14, 16, 28)
 def out_size(args: tuple[Any, ...]) -> tuple[int, int]:
     _, _, h, w, _, kh, kw, stride, pad = args[:9]
     return (h + 2 * pad - kh) // stride + 1, (w + 2 * pad - kw) // stride + 1
-
-
-def default_xb(ow: int) -> int:
-    """``ops.schedule_conv2d_nchwc``'s pixel block."""
-    return next((f for f in (14, 12, 8, 7, 6, 4) if ow % f == 0), min(ow, 8))
 
 
 def _check(args: tuple[Any, ...]) -> tuple[int, Epilogue]:
@@ -69,7 +64,7 @@ class Conv2dNCHWcTemplate(Template):
     def space(self, args: tuple[Any, ...]) -> ConfigSpace:
         _check(args)
         _, ow = out_size(args)
-        xbs = tuple(sorted({v for v in (*XB, default_xb(ow)) if v <= ow}))
+        xbs = tuple(sorted({v for v in (*XB, nchwc_x_block(ow)) if v <= ow}))
         return ConfigSpace([
             Knob("xb", xbs),
             Knob("rorder", ("c,y,x", "y,x,c")),
@@ -79,7 +74,7 @@ class Conv2dNCHWcTemplate(Template):
 
     def default(self, args: tuple[Any, ...]) -> dict[str, Any]:
         _, ow = out_size(args)
-        return {"xb": default_xb(ow), "rorder": "c,y,x", "urx": False, "par": "n,o,y"}
+        return {"xb": nchwc_x_block(ow), "rorder": "c,y,x", "urx": False, "par": "n,o,y"}
 
     def flops(self, args: tuple[Any, ...]) -> float:
         n, c, _, _, o, kh, kw = args[:7]
@@ -97,37 +92,6 @@ class Conv2dNCHWcTemplate(Template):
         ph = [te.placeholder(s, dtype, f"in{k}") for k, s in enumerate(shapes(args)[:-1])]
         out = conv2d_nchwc(ph[0], ph[1], stride=stride, padding=pad, epilogue=epi,
                            operands=ph[2:])
-        s = te.create_schedule(out)
-        conv = inline_epilogue(s, out)
-        for t in op_inputs(conv.op):
-            if getattr(t.op, "tag", "") == "pad":
-                st = s[t]
-                b_, co, _, _, ci = st.op.axis
-                st.parallel(st.fuse(b_, co))
-                st.vectorize(ci)
-        if conv is out:
-            local = s.cache_write(out, "local")
-        else:
-            local = conv
-            s[local].scope = "local"
-        st = s[out]
-        b, oo, y, x, oi = st.op.axis
-        xo, xi = st.split(x, factor=int(cfg["xb"]))
-        st.reorder(b, oo, y, xo, xi, oi)
-        if cfg["par"] == "n,o,y":
-            st.parallel(st.fuse(st.fuse(b, oo), y))
-        else:
-            st.parallel(st.fuse(b, oo))
-        st.unroll(xi)
-        st.vectorize(oi)
-        s[local].compute_at(st, xo)
-        lc = s[local]
-        lb, loo, ly, lx, loi = lc.op.axis
-        rco, ry, rx, rci = lc.op.reduce_axis
-        red = (rco, ry, rx, rci) if cfg["rorder"] == "c,y,x" else (ry, rx, rco, rci)
-        lc.reorder(lb, loo, ly, *red, lx, loi)
-        if cfg["urx"]:
-            lc.unroll(rx)
-        lc.unroll(lx)
-        lc.vectorize(loi)
+        s = schedule_conv2d_nchwc(out, xb=int(cfg["xb"]), par=str(cfg["par"]),
+                                  rorder=str(cfg["rorder"]), urx=bool(cfg["urx"]))
         return s, [*ph, out]
