@@ -19,10 +19,13 @@ from typing import Any
 
 import numpy as np
 
-from tessera.compiler.autotune.space import Config, ConfigSpace, Knob
+from tessera.compiler.autotune.space import Config, ConfigSpace
 from tessera.compiler.autotune.templates.base import Template
-from tessera.compiler.autotune.templates.vta_measure import knob_features, measure_layer
-from tessera.compiler.errors import TesseraError
+from tessera.compiler.autotune.templates.vta_measure import (
+    knob_features,
+    layer_space,
+    measure_layer,
+)
 
 
 def _workload(args: tuple[Any, ...]) -> Any:
@@ -43,18 +46,7 @@ class VtaDenseTemplate(Template):
     custom_measure = True
 
     def space(self, args: tuple[Any, ...]) -> ConfigSpace:
-        from tessera.compiler.vta import knob_space, validate_schedule
-
-        wkl, cfg = _workload(args), _config(args)
-
-        def check(point: Config) -> str | None:
-            try:
-                validate_schedule(wkl, cfg, point.to_dict())
-            except TesseraError as err:
-                return str(err)
-            return None
-
-        return ConfigSpace([Knob(k, tuple(v)) for k, v in knob_space(wkl, cfg).items()], check)
+        return layer_space(_workload(args), _config(args))
 
     def default(self, args: tuple[Any, ...]) -> dict[str, Any]:
         from tessera.compiler.vta import default_schedule

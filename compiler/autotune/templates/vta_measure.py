@@ -1,6 +1,7 @@
-"""What the accelerator templates (``vta_conv2d``, ``vta_dense``) share: building a layer at
-a schedule point, running it on a device, checking the output bit for bit against the numpy
-spec of the quantized math, and their features (knob values and workload dimensions)."""
+"""What the accelerator templates (``vta_conv2d``, ``vta_dense``) share: the search space of a
+layer (``compiler.vta``'s knobs, each point validated), building a layer at a schedule point,
+running it on a device, checking the output bit for bit against the numpy spec of the
+quantized math, and their features (knob values and workload dimensions)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,23 @@ from typing import Any
 import numpy as np
 
 from tessera.compiler.autotune.features import N_LOOP_FEATURES
-from tessera.compiler.autotune.space import Config
+from tessera.compiler.autotune.space import Config, ConfigSpace, Knob
 from tessera.compiler.errors import TesseraError
+
+
+def layer_space(wkl: Any, hw: Any) -> ConfigSpace:
+    """The schedule knobs of layer ``wkl`` on configuration ``hw``; a point the accelerator
+    schedule rejects (buffer overflow, ...) is rejected with its reason."""
+    from tessera.compiler.vta import knob_space, validate_schedule
+
+    def check(point: Config) -> str | None:
+        try:
+            validate_schedule(wkl, hw, point.to_dict())
+        except TesseraError as err:
+            return str(err)
+        return None
+
+    return ConfigSpace([Knob(k, tuple(v)) for k, v in knob_space(wkl, hw).items()], check)
 
 
 def knob_features(cfg: Config, dims: tuple[Any, ...]) -> list[float]:
