@@ -17,7 +17,8 @@ from tessera.compiler.ops.epilogue import apply_epilogue, inline_epilogue
 from tessera.compiler.ops.pad import pad as pad_op
 from tessera.compiler.tensor import expr as E
 from tessera.compiler.tensor import tensor as T
-from tessera.compiler.tensor.schedule import Schedule, create_schedule, op_inputs
+from tessera.compiler.tensor.schedule import Schedule, Stage, create_schedule, op_inputs
+from tessera.compiler.tensor.tensor import IterVar
 from tessera.runtime.cpu import host_target
 
 
@@ -108,6 +109,21 @@ def conv_tile(ow: int, o: int, lanes: int, accumulators: int = 16) -> tuple[int,
     return xb, ob
 
 
+def helpers_in_task(s: Schedule, helpers: dict[str, T.Tensor], st: Stage, task: IterVar
+                    ) -> None:
+    """Compute the weight packing and the padding (``helpers`` by tag) inside each parallel
+    ``task`` of ``st``, vectorized: a little recomputation instead of parallel regions of
+    their own to wait for."""
+    if "conv_pack_w" in helpers:
+        pw = s[helpers["conv_pack_w"]]
+        pw.compute_at(st, task)
+        pw.vectorize(pw.op.axis[4])
+    if "pad" in helpers:
+        pd = s[helpers["pad"]]
+        pd.compute_at(st, task)
+        pd.vectorize(pd.op.axis[3])
+
+
 def schedule_conv2d_nchw(out: T.Tensor, sch: Schedule | None = None) -> Schedule:
     """Default schedule: output channels in vector lanes, a row segment of ``x_block``
     pixels unrolled, input channels and the window outside the register tile. Images,
@@ -145,14 +161,7 @@ def schedule_conv2d_nchw(out: T.Tensor, sch: Schedule | None = None) -> Schedule
     task = st.fuse(st.fuse(n, oco), yo)
     st.parallel(task)
     s[blk].compute_at(st, xo)
-    if "conv_pack_w" in helpers:
-        pw = s[helpers["conv_pack_w"]]
-        pw.compute_at(st, task)
-        pw.vectorize(pw.op.axis[4])
-    if "pad" in helpers:
-        pd = s[helpers["pad"]]
-        pd.compute_at(st, task)
-        pd.vectorize(pd.op.axis[3])
+    helpers_in_task(s, helpers, st, task)
     lc = s[blk]
     ln, la, ly, lx, lb = lc.op.axis
     rc, ry, rx = lc.op.reduce_axis

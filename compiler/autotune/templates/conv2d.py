@@ -26,7 +26,7 @@ from tessera.compiler import tensor as te
 from tessera.compiler.autotune.errors import TuningError
 from tessera.compiler.autotune.space import Config, ConfigSpace, Knob
 from tessera.compiler.autotune.templates.base import Template
-from tessera.compiler.ops.conv2d import conv2d_nchw
+from tessera.compiler.ops.conv2d import conv2d_nchw, helpers_in_task
 from tessera.compiler.ops.epilogue import WITH_OPERAND, Epilogue, epilogue_of, inline_epilogue
 from tessera.compiler.tensor.schedule import Schedule, Stage, op_inputs
 from tessera.compiler.tensor.tensor import Tensor
@@ -179,14 +179,7 @@ class Conv2dTemplate(Template):
         st.parallel(task)
         s[acc].compute_at(st, xo)
         if in_task:  # after the accumulator is attached, so the task reads them
-            if "conv_pack_w" in helpers:
-                ps = s[helpers["conv_pack_w"]]
-                ps.compute_at(st, task)
-                ps.vectorize(ps.op.axis[4])
-            if "pad" in helpers:
-                ps = s[helpers["pad"]]
-                ps.compute_at(st, task)
-                ps.vectorize(ps.op.axis[3])
+            helpers_in_task(s, helpers, st, task)
         lc = s[acc]
         if blocked:
             ln, la, ly, lx, lb = lc.op.axis
