@@ -34,12 +34,6 @@ log = logging.getLogger(__name__)
 Made = "tuple[Any, list[str], dict[str, Any]] | None"
 
 
-def _group_of(node: Node, graph: Graph) -> FusedGroup | None:
-    from tessera.compiler.graph.passes.plan_memory import steps_of
-
-    return next((g for g in steps_of(graph) if g.master == node.name), None)
-
-
 def _symbol(node: Node, graph: Graph, epi: GroupEpilogue) -> str:
     """A kernel name unique to the conv and its epilogue (artifact members go by it)."""
     base = kernel_symbol(node, graph)
@@ -55,7 +49,9 @@ def _extra(graph: Graph, epi: GroupEpilogue) -> dict[str, Any]:
 
 
 def _epilogue(node: Node, graph: Graph) -> tuple[FusedGroup, GroupEpilogue] | None:
-    group = _group_of(node, graph)
+    from tessera.compiler.graph.passes.plan_memory import group_of
+
+    group = group_of(graph, node.name)
     epi = None if group is None else group_epilogue(group, graph)
     if group is None or epi is None:
         return None

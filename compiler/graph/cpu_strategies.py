@@ -40,9 +40,9 @@ def _task_of(node: Node, graph: Graph) -> Any:
     """The tuning task of the fused group ``node`` masters (``autotune.extract.task_of_group``,
     the one name the tuner also uses), or None when it is not tunable."""
     from tessera.compiler.autotune.extract import task_of_group
-    from tessera.compiler.graph.passes.plan_memory import steps_of
+    from tessera.compiler.graph.passes.plan_memory import group_of
 
-    group = next((g for g in steps_of(graph) if g.master == node.name), None)
+    group = group_of(graph, node.name)
     return None if group is None else task_of_group(group, graph)
 
 

@@ -22,6 +22,11 @@ def steps_of(graph: Graph) -> tuple[FusedGroup, ...]:
     )
 
 
+def group_of(graph: Graph, master: str) -> FusedGroup | None:
+    """The execution step whose master node is ``master``, or None."""
+    return next((g for g in steps_of(graph) if g.master == master), None)
+
+
 def plan_memory(graph: Graph) -> Graph:
     steps = steps_of(graph)
     last_use: dict[str, int] = {}
