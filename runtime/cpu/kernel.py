@@ -138,9 +138,10 @@ def load_kernel(llvm_ir: str, entry: str, params: Sequence[ParamSpec | tuple[str
     _check_launcher_decl(llvm_ir, entry)
     key = object_cache.object_key(llvm_ir, tgt, opt)
     obj = None if keep_asm else object_cache.get(key)
-    if obj is not None and object_problem(obj, tgt):
+    problem = object_problem(obj, tgt) if obj is not None else None
+    if problem:
         log.warning("kernel cache: entry of %s is not an object (%s); recompiling", entry,
-                    object_problem(obj, tgt))
+                    problem)
         obj = None
     asm = None
     text = llvm_ir
