@@ -20,14 +20,25 @@ from tessera.compiler.autotune.errors import TuningError
 KnobValue = Any  # int | str | bool, JSON-serializable
 
 
+_REQUIRED = object()
+
+
 @dataclass(frozen=True)
 class Knob:
+    """A named choice. ``implied``: the value a config that does not name the knob means (a
+    knob added to a template later: records written before it ran with that value, and
+    stay valid); without it, every config must name the knob."""
+
     name: str
     values: tuple[KnobValue, ...]
+    implied: KnobValue = _REQUIRED
 
     def __post_init__(self) -> None:
         if not self.values:
             raise TuningError(f"knob {self.name!r}: values must be non-empty, not ()")
+        if self.implied is not _REQUIRED and self.implied not in self.values:
+            raise TuningError(f"knob {self.name!r}: implied value must be one of "
+                              f"{list(self.values)}, not {self.implied!r}")
 
 
 @dataclass(frozen=True)
@@ -78,13 +89,14 @@ class ConfigSpace:
         return Config(index, values)
 
     def from_dict(self, values: Mapping[str, KnobValue]) -> Config:
-        """The config with these knob values (every knob named, every value legal)."""
+        """The config with these knob values (every knob named or implied, every value
+        legal)."""
         index = 0
         scale = 1
         for k in self.knobs:
-            if k.name not in values:
+            if k.name not in values and k.implied is _REQUIRED:
                 raise TuningError(f"config: knob {k.name!r} must be given, not missing")
-            v = values[k.name]
+            v = values.get(k.name, k.implied)
             if v not in k.values:
                 raise TuningError(f"config: knob {k.name!r} must be one of {list(k.values)}, "
                                   f"not {v!r}")

@@ -119,16 +119,24 @@ def tune_task(task: Task, runner: Runner, db: Database, trials: int,
         raise TuningError(f"tune: trials must be at least 1, not {trials}")
     space, hw = task.space, task.impl.hardware(task.args) or runner.hw
     hk = hw_key(hw)
+    default = space.from_dict(task.impl.default(task.args))
     res = TuneResult(task)
     visited: set[int] = set()
+    stale = 0
     for r in db.records(task.key, task.target, hk):
-        visited.add(r.config_index)
-        _account(res, r)
+        index = _index_in(space, r)
+        if index is None:
+            stale += 1
+            continue
+        visited.add(index)
+        _account(res, r, index == default.index)
+    if stale:
+        log.warning("%s: %d recorded configs no longer fit the template's space (skipped)",
+                    task, stale)
     rng = random.Random(seed)
     order = _permutation(len(space), rng) if strategy == "random" else None
     model = model or CostModel(seed=seed)
     feat = _Featurizer(task, hw)
-    default = space.from_dict(task.impl.default(task.args))
     while res.trials < trials and len(visited) < len(space):
         if deadline is not None and time.monotonic() > deadline:
             log.info("%s: time budget reached after %d trials", task, res.trials)
@@ -142,7 +150,7 @@ def tune_task(task: Task, runner: Runner, db: Database, trials: int,
             cands = _propose(task, db, model, feat, visited, want, rng, hk)
         if not cands:
             break
-        _measure(task, runner, db, cands, visited, res, hw)
+        _measure(task, runner, db, cands, visited, res, hw, default.index)
         if progress is not None:
             progress(res)
     return res
@@ -190,9 +198,10 @@ def _propose(task: Task, db: Database, model: CostModel, feat: _Featurizer, visi
             out_s[ok] = model.predict([rows[k] for k in ok])
         return out_s
 
-    measured = [r for r in db.records(task.key, task.target, hk) if r.ok]
+    measured = [r for r in db.records(task.key, task.target, hk)
+                if r.ok and _index_in(space, r) is not None]
     measured.sort(key=lambda r: float(r.cost or 0.0))
-    starts = [space.get(r.config_index) for r in measured[:4]]
+    starts = [space.from_dict(r.config) for r in measured[:4]]
     borrowed: list[Config] = []
     if len(measured) < TRANSFER_UNTIL:
         cands = _borrowed_configs(task, records, visited)
@@ -202,6 +211,16 @@ def _propose(task: Task, db: Database, model: CostModel, feat: _Featurizer, visi
             borrowed = [cands[k] for k in order if math.isfinite(s[k])][:max(1, want // 2)]
     taken = visited | {c.index for c in borrowed}
     return borrowed + anneal(space, score, taken, want - len(borrowed), rng, starts=starts)
+
+
+def _index_in(space: ConfigSpace, r: Record) -> int | None:
+    """The index of ``r``'s config in ``space`` as it is now (a record's stored index is
+    the space's at the time it was written: a knob added since moves it), or None when the
+    config no longer fits."""
+    try:
+        return space.from_dict(r.config).index
+    except TuningError:
+        return None
 
 
 def _borrowed_configs(task: Task, records: list[Record], visited: set[int]) -> list[Config]:
@@ -228,29 +247,29 @@ def _borrowed_configs(task: Task, records: list[Record], visited: set[int]) -> l
 
 
 def _measure(task: Task, runner: Runner, db: Database, cands: list[Config], visited: set[int],
-             res: TuneResult, hw: dict[str, Any]) -> None:
+             res: TuneResult, hw: dict[str, Any], default_index: int) -> None:
     space = task.space
-    recs: list[Record] = []
+    done: list[tuple[Config, Record]] = []
     todo: list[Config] = []
     for c in cands:
         visited.add(c.index)
         reason = space.check(c)
         if reason is not None:
-            recs.append(Record(task.key, task.target, hw, c.to_dict(), c.index, None,
-                               (), "invalid", reason))
+            done.append((c, Record(task.key, task.target, hw, c.to_dict(), c.index, None,
+                                   (), "invalid", reason)))
         else:
             todo.append(c)
     results = runner.run([MeasureInput(task, c) for c in todo]) if todo else []
     for c, m in zip(todo, results):
-        recs.append(Record(task.key, task.target, hw, c.to_dict(), c.index, m.cost,
-                           m.costs, m.error_kind, m.error_msg, m.features, time.time()))
-    db.add_many(recs)
+        done.append((c, Record(task.key, task.target, hw, c.to_dict(), c.index, m.cost,
+                               m.costs, m.error_kind, m.error_msg, m.features, time.time())))
+    db.add_many([r for _, r in done])
     res.measured_now += len(todo)
-    for r in recs:
-        _account(res, r)
+    for c, r in done:
+        _account(res, r, c.index == default_index)
 
 
-def _account(res: TuneResult, r: Record) -> None:
+def _account(res: TuneResult, r: Record, is_default: bool) -> None:
     if r.error_kind == "invalid":
         res.rejected += 1
         return
@@ -259,7 +278,7 @@ def _account(res: TuneResult, r: Record) -> None:
         res.errors[r.error_kind or "error"] = res.errors.get(r.error_kind or "error", 0) + 1
     elif res.best_cost is None or (r.cost is not None and r.cost < res.best_cost):
         res.best_cost, res.best_config = r.cost, dict(r.config)
-    if res.default_cost is None and r.ok and r.config == res.task.impl.default(res.task.args):
+    if res.default_cost is None and r.ok and is_default:
         res.default_cost = r.cost
 
 

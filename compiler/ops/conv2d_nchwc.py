@@ -74,12 +74,14 @@ def nchwc_x_block(ow: int) -> int:
 
 def schedule_conv2d_nchwc(out: T.Tensor, sch: Schedule | None = None, *,
                           xb: int | None = None, par: str = "n,o,y", rorder: str = "c,y,x",
-                          urx: bool = False) -> Schedule:
+                          urx: bool = False, ob: int = 1, yb: int = 1) -> Schedule:
     """The blocked conv's schedule (and its fused epilogue's). The defaults are the operator
     library's schedule; the ``conv2d_nchwc`` tuning template passes its knobs: ``xb`` output
-    pixels in registers (default ``nchwc_x_block``), ``par`` the parallel loops ("n,o,y" or
-    "n,o"), ``rorder`` the reduction order around the tile ("c,y,x" or "y,x,c"), ``urx``
-    unroll the window's column loop."""
+    pixels in registers (default ``nchwc_x_block``), ``ob`` output channel blocks and ``yb``
+    output rows in the register tile (``xb * ob * yb`` vectors; each weight vector loaded
+    serves ``xb * yb`` pixels, each input broadcast serves ``ob`` blocks), ``par`` the
+    parallel loops ("n,o,y" or "n,o"), ``rorder`` the reduction order around the tile
+    ("c,y,x" or "y,x,c"), ``urx`` unroll the window's column loop."""
     s = sch or create_schedule(out)
     conv = inline_epilogue(s, out)
     for t in op_inputs(conv.op):
@@ -95,9 +97,13 @@ def schedule_conv2d_nchwc(out: T.Tensor, sch: Schedule | None = None, *,
         s[local].scope = "local"
     st = s[out]
     b, oo, y, x, oi = st.op.axis
+    ooo, ooi = st.split(oo, factor=ob)
+    yo, yi = st.split(y, factor=yb)
     xo, xi = st.split(x, factor=xb or nchwc_x_block(out.shape[3]))
-    st.reorder(b, oo, y, xo, xi, oi)
-    st.parallel(st.fuse(st.fuse(b, oo), y) if par == "n,o,y" else st.fuse(b, oo))
+    st.reorder(b, ooo, yo, xo, ooi, yi, xi, oi)
+    st.parallel(st.fuse(st.fuse(b, ooo), yo) if par == "n,o,y" else st.fuse(b, ooo))
+    st.unroll(ooi)
+    st.unroll(yi)
     st.unroll(xi)
     st.vectorize(oi)
     s[local].compute_at(st, xo)
@@ -105,9 +111,11 @@ def schedule_conv2d_nchwc(out: T.Tensor, sch: Schedule | None = None, *,
     lb, loo, ly, lx, loi = lc.op.axis
     rco, ry, rx, rci = lc.op.reduce_axis
     red = (rco, ry, rx, rci) if rorder == "c,y,x" else (ry, rx, rco, rci)
-    lc.reorder(lb, loo, ly, *red, lx, loi)
+    lc.reorder(lb, *red, loo, ly, lx, loi)
     if urx:
         lc.unroll(rx)
+    lc.unroll(loo)
+    lc.unroll(ly)
     lc.unroll(lx)
     lc.vectorize(loi)
     return s

@@ -5,7 +5,9 @@ args: ``(N, C, H, W, O, KH, KW, stride, pad, dtype, block[, epilogue])`` in the 
 sizes; the kernel's arrays are blocked: data ``(N, C/b, H, W, b)``, weight
 ``(O/b, C/b, KH, KW, b, b)``, epilogue operands (bias ``(O/b, 1, 1, b)``, residuals of the
 output's shape), output ``(N, O/b, OH, OW, b)``. Knobs: ``xb`` output pixels held in vector
-registers (one vector of ``b`` output channels each); ``rorder`` the reduction loops around
+registers (one vector of ``b`` output channels each), ``ob`` output channel blocks and ``yb``
+output rows in the same register tile (``xb * ob * yb`` accumulators, at most
+``MAX_TILE_VECTORS``; ``ob`` must divide ``O/b``); ``rorder`` the reduction loops around
 the tile (input channel blocks outside or inside the kernel window; the channels within a
 block stay innermost); ``urx`` unroll the window's column loop; ``par`` parallel over the
 fused (batch, channel block, row) loops or over (batch, channel block) with rows serial.
@@ -28,6 +30,9 @@ from tessera.compiler.tensor.schedule import Schedule
 from tessera.compiler.tensor.tensor import Tensor
 
 XB = (1, 2, 4, 6, 7, 8, 12, 14, 16, 28)
+OB = (1, 2, 4)
+YB = (1, 2)
+MAX_TILE_VECTORS = 28  # accumulators, leaving registers for a weight vector and a broadcast
 
 
 def out_size(args: tuple[Any, ...]) -> tuple[int, int]:
@@ -62,19 +67,36 @@ class Conv2dNCHWcTemplate(Template):
     name = "conv2d_nchwc"
 
     def space(self, args: tuple[Any, ...]) -> ConfigSpace:
-        _check(args)
-        _, ow = out_size(args)
+        block, _ = _check(args)
+        oh, ow = out_size(args)
         xbs = tuple(sorted({v for v in (*XB, nchwc_x_block(ow)) if v <= ow}))
+        oblocks = int(args[4]) // block
+
+        def check(cfg: Config) -> str | None:
+            if oblocks % cfg["ob"]:
+                return (f"ob must divide the {oblocks} output channel blocks, "
+                        f"not {cfg['ob']}")
+            if cfg["yb"] > oh:
+                return f"yb must be at most the {oh} output rows, not {cfg['yb']}"
+            tile = cfg["xb"] * cfg["ob"] * cfg["yb"]
+            if tile > MAX_TILE_VECTORS:
+                return (f"the register tile xb*ob*yb must be at most {MAX_TILE_VECTORS} "
+                        f"vectors, not {tile}")
+            return None
+
         return ConfigSpace([
             Knob("xb", xbs),
             Knob("rorder", ("c,y,x", "y,x,c")),
             Knob("urx", (False, True)),
             Knob("par", ("n,o,y", "n,o")),
-        ])
+            Knob("ob", OB, implied=1),
+            Knob("yb", YB, implied=1),
+        ], check)
 
     def default(self, args: tuple[Any, ...]) -> dict[str, Any]:
         _, ow = out_size(args)
-        return {"xb": nchwc_x_block(ow), "rorder": "c,y,x", "urx": False, "par": "n,o,y"}
+        return {"xb": nchwc_x_block(ow), "rorder": "c,y,x", "urx": False, "par": "n,o,y",
+                "ob": 1, "yb": 1}
 
     def flops(self, args: tuple[Any, ...]) -> float:
         n, c, _, _, o, kh, kw = args[:7]
@@ -93,5 +115,6 @@ class Conv2dNCHWcTemplate(Template):
         out = conv2d_nchwc(ph[0], ph[1], stride=stride, padding=pad, epilogue=epi,
                            operands=ph[2:])
         s = schedule_conv2d_nchwc(out, xb=int(cfg["xb"]), par=str(cfg["par"]),
-                                  rorder=str(cfg["rorder"]), urx=bool(cfg["urx"]))
+                                  rorder=str(cfg["rorder"]), urx=bool(cfg["urx"]),
+                                  ob=int(cfg["ob"]), yb=int(cfg["yb"]))
         return s, [*ph, out]

@@ -223,13 +223,30 @@ def test_nchwc_points_agree_with_the_default(args: tuple) -> None:
     space = task.space
     arrays = task.impl.arrays(args, np.random.default_rng(3))
     results = []
-    for cfg in (task.impl.default(args),
-                {"xb": space.knobs[0].values[0], "rorder": "y,x,c", "urx": True, "par": "n,o"}):
+    points = [task.impl.default(args),
+              {"xb": space.knobs[0].values[0], "rorder": "y,x,c", "urx": True, "par": "n,o"},
+              {"xb": 2, "rorder": "c,y,x", "urx": False, "par": "n,o,y", "ob": 2, "yb": 2},
+              {"xb": 4, "rorder": "y,x,c", "urx": True, "par": "n,o", "ob": 1, "yb": 2}]
+    legal = [space.from_dict(p) for p in points if space.check(space.from_dict(p)) is None]
+    assert len(legal) >= 3  # the register tile's knobs are exercised on every workload
+    for cfg in legal:
         out = np.full_like(arrays[-1], np.nan)
-        build(*task.impl.instantiate(args, space.from_dict(cfg)))(*arrays[:-1], out)
+        build(*task.impl.instantiate(args, cfg))(*arrays[:-1], out)
         results.append(out)
     assert np.isfinite(results[0]).all()
-    np.testing.assert_allclose(results[1], results[0], rtol=1e-5, atol=1e-5)
+    for r in results[1:]:
+        np.testing.assert_allclose(r, results[0], rtol=1e-5, atol=1e-5)
+
+
+def test_nchwc_register_tile_limits_are_reasons() -> None:
+    space = Task("conv2d_nchwc", (1, 16, 7, 7, 16, 3, 3, 1, 1, "float32", 8)).space
+    base = {"rorder": "c,y,x", "urx": False, "par": "n,o,y"}
+    assert space.check(space.from_dict({**base, "xb": 7, "ob": 4, "yb": 1})) == \
+        "ob must divide the 2 output channel blocks, not 4"
+    assert space.check(space.from_dict({**base, "xb": 7, "ob": 2, "yb": 2})) is None
+    wide = Task("conv2d_nchwc", (1, 64, 56, 56, 64, 3, 3, 1, 1, "float32", 16)).space
+    assert wide.check(wide.from_dict({**base, "xb": 16, "ob": 2, "yb": 1})) == \
+        "the register tile xb*ob*yb must be at most 28 vectors, not 32"
 
 
 def test_nchwc_args_are_checked() -> None:

@@ -22,6 +22,7 @@ from tessera.compiler.autotune import (
     TuningError,
     tune_task,
 )
+from tessera.compiler.autotune.database import Record
 from tessera.compiler.autotune.explorer import anneal
 from tessera.compiler.autotune.features import N_LOOP_FEATURES, feature_ir, loop_features
 from tessera.compiler.autotune.templates import get_template
@@ -137,3 +138,21 @@ def test_a_young_task_tries_the_best_configs_of_its_template_siblings(
         tried = [r.config for r in db.records(b.key)]
     assert tried[0] == b.impl.default(b.args)
     assert ok[0].config in tried and ok[1].config in tried
+
+
+def test_records_from_before_a_knob_was_added_still_count(tmp_path: Path,
+                                                           runner: LocalRunner) -> None:
+    """A database written before ``ob``/``yb`` joined the conv2d_nchwc space: its records
+    (configs without them) are the points with the implied values, so resuming neither
+    measures them again nor loses the default's cost; a record that fits nowhere is skipped."""
+    task = Task("conv2d_nchwc", (1, 16, 6, 6, 16, 3, 3, 1, 1, "float32", 8))
+    default = task.impl.default(task.args)
+    old = {k: v for k, v in default.items() if k not in ("ob", "yb")}
+    with Database(tmp_path / "old.db") as db:
+        db.add_many([Record(task.key, task.target, runner.hw, old, 0, 1e-3, (1e-3,)),
+                     Record(task.key, task.target, runner.hw, {**old, "xb": 5}, 1, 5e-4,
+                            (5e-4,))])
+        res = tune_task(task, runner, db, trials=3, strategy="random", seed=0)
+        configs = [r.config for r in db.records(task.key)]
+    assert res.trials == 3 and res.default_cost == 1e-3
+    assert default not in configs[2:]  # the old record was the default point: not measured

@@ -95,3 +95,16 @@ def test_every_legal_point_of_a_small_space_builds_and_matches_numpy() -> None:
         out = np.zeros_like(want)
         build(sch, tensors)(arrays[0], arrays[1], out)
         np.testing.assert_allclose(out, want, rtol=1e-5, atol=1e-5, err_msg=str(cfg.values))
+
+
+def test_a_knob_added_later_implies_its_old_value() -> None:
+    """Records written before a knob existed name only the old knobs: they read back as the
+    point with the implied value (what their schedule was), at that point's current index."""
+    grown = ConfigSpace([*SPACE.knobs, Knob("d", (1, 2), implied=1)])
+    old = SPACE.get(7).to_dict()
+    cfg = grown.from_dict(old)
+    assert cfg.to_dict() == {**old, "d": 1}
+    assert cfg.index == grown.from_dict({**old, "d": 1}).index
+    with pytest.raises(TuningError, match=r"^knob 'd': implied value must be one of \[1, 2\], "
+                       r"not 3$"):
+        Knob("d", (1, 2), implied=3)
