@@ -68,12 +68,16 @@ def bench(name: str, threads: int, repeat: int) -> dict[str, Any]:
         got = compiled.run({inp: x})
         ref = sess.run(None, {inp: x})
         t_s, o_s = interleaved_medians(lambda: compiled.run({inp: x}),
-                                       lambda: sess.run(None, {inp: x}), rounds=repeat)
+                                       lambda: sess.run(None, {inp: x}), rounds=repeat,
+                                       threads=threads)
         t_ms, o_ms = t_s * 1e3, o_s * 1e3
     info = compiled.info()
     by = info["ops_by_strategy"]
+    from tessera.compiler.ops.parallel_probe import probe_for
+
     record = {
-        "model": name, "threads": threads, "tessera_ms": round(t_ms, 3),
+        "model": name, "threads": threads, "parallel_probe": dict(probe_for(threads).stats),
+        "tessera_ms": round(t_ms, 3),
         "onnxruntime_ms": round(o_ms, 3), "ratio": round(o_ms / t_ms, 4),
         "max_abs_diff": float(np.max(np.abs(got[0] - ref[0]))),
         "compile_s": round(compile_s, 2),

@@ -42,10 +42,13 @@ def _close(out: np.ndarray, ref: np.ndarray) -> bool:
 
 def measure_payload(p: dict[str, Any]) -> dict[str, Any]:
     """Build, check and time one candidate. ``p``: template, args, config, number, repeat,
-    threads, min_repeat_s. Returns costs (seconds), error_kind/error_msg, features."""
+    threads, min_repeat_s. Returns costs (seconds), error_kind/error_msg, features. Timing
+    starts once ``ParallelProbe`` finds the process's threads have their cores, and is taken
+    again once when they had lost them by the end (``ops.parallel_probe`` says why)."""
     from tessera.compiler.autotune.features import feature_ir, loop_features
     from tessera.compiler.autotune.templates import get_template
     from tessera.compiler.codegen import build
+    from tessera.compiler.ops.parallel_probe import probe_for
 
     t0 = time.perf_counter()
     out: dict[str, Any] = {"costs": [], "error_kind": None, "error_msg": "", "features": None}
@@ -77,27 +80,36 @@ def measure_payload(p: dict[str, Any]) -> dict[str, Any]:
                        f"operator's: max abs error {diff:.3g}")
             return out
         ptrs = kernel.check(work)
-        for _ in range(2):
-            kernel.call_unchecked(*ptrs)
-        t = time.perf_counter()
-        kernel.call_unchecked(*ptrs)
-        once = time.perf_counter() - t
-        # at least ``number`` calls per sample, and enough that a sample lasts ~1 ms
-        number = max(1, int(p.get("number", 1)), min(100, int(1e-3 / max(once, 1e-7))))
-        costs: list[float] = []
-        start = time.perf_counter()
-        while (len(costs) < int(p.get("repeat", 3))
-               or time.perf_counter() - start < float(p.get("min_repeat_s", 0.0))):
-            t = time.perf_counter()
-            for _ in range(number):
-                kernel.call_unchecked(*ptrs)
-            costs.append((time.perf_counter() - t) / number)
-            if len(costs) >= 50:
+        probe = probe_for(kernel.num_threads)
+        for _ in range(2):  # again once when the cores were taken while timing
+            probe.wait()
+            out["costs"] = _time(kernel, ptrs, p)
+            if probe.healthy():
                 break
-        out["costs"] = costs
     except Exception as err:  # noqa: BLE001 - a failing run is a recorded result
         out.update(error_kind="runtime", error_msg=f"{type(err).__name__}: {err}")
     return out
+
+
+def _time(kernel: Any, ptrs: Any, p: dict[str, Any]) -> list[float]:
+    for _ in range(2):
+        kernel.call_unchecked(*ptrs)
+    t = time.perf_counter()
+    kernel.call_unchecked(*ptrs)
+    once = time.perf_counter() - t
+    # at least ``number`` calls per sample, and enough that a sample lasts ~1 ms
+    number = max(1, int(p.get("number", 1)), min(100, int(1e-3 / max(once, 1e-7))))
+    costs: list[float] = []
+    start = time.perf_counter()
+    while (len(costs) < int(p.get("repeat", 3))
+           or time.perf_counter() - start < float(p.get("min_repeat_s", 0.0))):
+        t = time.perf_counter()
+        for _ in range(number):
+            kernel.call_unchecked(*ptrs)
+        costs.append((time.perf_counter() - t) / number)
+        if len(costs) >= 50:
+            break
+    return costs
 
 
 def _custom(template: Any, args: tuple[Any, ...], cfg: Any, p: dict[str, Any],

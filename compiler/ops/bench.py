@@ -75,16 +75,22 @@ def paired_medians(fa: Callable[[], Any], fb: Callable[[], Any], repeat: int,
 
 
 def interleaved_medians_n(fns: list[Callable[[], Any]], rounds: int = 7, block: int = 3,
-                          pause_s: float = SPIN_PAUSE_S) -> list[float]:
+                          pause_s: float = SPIN_PAUSE_S, threads: int = 1) -> list[float]:
     """Wall-clock medians of each of ``fns`` timed in alternating blocks: each block starts
     with an untimed call of its function, then ``block`` timed calls, then a pause so that
     pools busy-waiting after it (OpenBLAS, onnxruntime) are idle before the next function.
     Load from other processes hits every side alike. The untimed call matters: the first
     tessera run right after an onnxruntime run measured ~50% slower on ResNet-18 at 2 threads
-    (20 -> 30 ms, even after a 1 s pause; onnxruntime's first run after ours ~7%)."""
+    (20 -> 30 ms, even after a 1 s pause; onnxruntime's first run after ours ~7%).
+    With ``threads`` > 1 each block starts once ``parallel_probe`` finds that many threads
+    get their cores (its ``stats`` say how often they did not)."""
+    from tessera.compiler.ops.parallel_probe import probe_for
+
+    probe = probe_for(threads)
     times: list[list[float]] = [[] for _ in fns]
     for _ in range(rounds):
         for f, out in zip(fns, times):
+            probe.wait()
             f()
             for _ in range(block):
                 t0 = time.perf_counter()
@@ -95,9 +101,10 @@ def interleaved_medians_n(fns: list[Callable[[], Any]], rounds: int = 7, block: 
 
 
 def interleaved_medians(fa: Callable[[], Any], fb: Callable[[], Any], rounds: int = 7,
-                        block: int = 3, pause_s: float = SPIN_PAUSE_S) -> tuple[float, float]:
+                        block: int = 3, pause_s: float = SPIN_PAUSE_S,
+                        threads: int = 1) -> tuple[float, float]:
     """``interleaved_medians_n`` of two functions."""
-    ta, tb = interleaved_medians_n([fa, fb], rounds, block, pause_s)
+    ta, tb = interleaved_medians_n([fa, fb], rounds, block, pause_s, threads)
     return ta, tb
 
 
