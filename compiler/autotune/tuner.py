@@ -111,8 +111,10 @@ class _Featurizer:
 def tune_task(task: Task, runner: Runner, db: Database, trials: int,
               strategy: str = "xgb", seed: int = 0, batch_size: int = 8,
               progress: Progress | None = None, deadline: float | None = None,
-              model: CostModel | None = None) -> TuneResult:
-    """Tune ``task`` until it has ``trials`` measurements (or ``deadline``, a monotonic time)."""
+              model: CostModel | None = None, default_first: bool = True) -> TuneResult:
+    """Tune ``task`` until it has ``trials`` measurements (or ``deadline``, a monotonic time).
+    ``default_first=False`` leaves the library's schedule to the search like any other point
+    (to measure a search's own efficiency: benchmarks)."""
     if strategy not in STRATEGIES:
         raise TuningError(f"tune: strategy must be one of {list(STRATEGIES)}, not {strategy!r}")
     if trials < 1:
@@ -142,7 +144,7 @@ def tune_task(task: Task, runner: Runner, db: Database, trials: int,
             log.info("%s: time budget reached after %d trials", task, res.trials)
             break
         want = min(batch_size, trials - res.trials)
-        if default.index not in visited:
+        if default_first and default.index not in visited:
             cands = [default]
         elif order is not None:
             cands = _next_from(space, order, visited, want)

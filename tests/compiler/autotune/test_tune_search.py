@@ -55,6 +55,23 @@ def test_random_search_is_deterministic_with_a_seed(tmp_path: Path, runner: Loca
     assert runs[0][0] == default
 
 
+def test_without_default_first_the_search_alone_picks(tmp_path: Path,
+                                                      runner: LocalRunner) -> None:
+    """``default_first=False``: the seeded random order from its first point (the library's
+    schedule is not measured unless the order reaches it)."""
+    runs = {}
+    for first in (True, False):
+        with Database(tmp_path / f"d{first}.db") as db:
+            tune_task(SMALL, runner, db, trials=4, strategy="random", seed=3,
+                      default_first=first)
+            runs[first] = _indices(db, SMALL)
+    default = SMALL.space.from_dict(get_template("matmul").default(SMALL.args)).index
+    assert runs[True][0] == default
+    assert default not in runs[False]  # seed 3's first points miss it
+    # the same seeded order after it (records include points rejected before building)
+    assert runs[True][1:] == runs[False][:len(runs[True]) - 1]
+
+
 def test_bad_arguments_are_errors(tmp_path: Path, runner: LocalRunner) -> None:
     with Database(tmp_path / "e.db") as db:
         with pytest.raises(TuningError, match=r"^tune: strategy must be one of \['random', "
