@@ -241,8 +241,17 @@ class GraphModule:
             return contextlib.nullcontext()
         return _blas_controller().limit(limits=1, user_api="blas")
 
+    def _bound(self) -> contextlib.AbstractContextManager[Any]:
+        """The run's parallel loops on distinct CPUs (``runtime.cpu.affinity`` says why)."""
+        if "llvm" not in self.strategies:
+            return contextlib.nullcontext()
+        from tessera.runtime.cpu.affinity import bound
+        from tessera.runtime.cpu.kernel import default_num_threads
+
+        return bound(self._num_threads or default_num_threads())
+
     def run(self, feeds: Mapping[str, Any]) -> list[np.ndarray]:
-        with self._numpy_blas():
+        with self._numpy_blas(), self._bound():
             return self._run(feeds)
 
     def _run(self, feeds: Mapping[str, Any]) -> list[np.ndarray]:
@@ -259,7 +268,7 @@ class GraphModule:
     def profile(self, feeds: Mapping[str, Any], repeat: int = 3) -> list[dict[str, Any]]:
         """Median wall time of each step over ``repeat`` runs."""
         times: list[list[float]] = [[] for _ in self._kernels]
-        with self._numpy_blas():
+        with self._numpy_blas(), self._bound():
             self._profile_runs(feeds, repeat, times)
         return [
             {"step": s["name"], "ops": [n["op"] for n in s["nodes"]], "strategy": st,

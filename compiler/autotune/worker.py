@@ -92,6 +92,13 @@ def measure_payload(p: dict[str, Any]) -> dict[str, Any]:
 
 
 def _time(kernel: Any, ptrs: Any, p: dict[str, Any]) -> list[float]:
+    from tessera.runtime.cpu.affinity import bound
+
+    with bound(kernel.num_threads):
+        return _samples(kernel, ptrs, p)
+
+
+def _samples(kernel: Any, ptrs: Any, p: dict[str, Any]) -> list[float]:
     for _ in range(2):
         kernel.call_unchecked(*ptrs)
     t = time.perf_counter()

@@ -56,13 +56,16 @@ class ParallelProbe:
         self._ptrs = self._kernel.check(self._arrays)
 
     def _median(self, threads: int, calls: int = 5) -> float:
+        from tessera.runtime.cpu.affinity import bound
+
         self._kernel.num_threads = threads
-        self._kernel.call_unchecked(*self._ptrs)  # wakes the pool
-        ts = []
-        for _ in range(calls):
-            t0 = time.perf_counter()
-            self._kernel.call_unchecked(*self._ptrs)
-            ts.append(time.perf_counter() - t0)
+        with bound(threads):  # as runs and measurements are
+            self._kernel.call_unchecked(*self._ptrs)  # wakes the pool
+            ts = []
+            for _ in range(calls):
+                t0 = time.perf_counter()
+                self._kernel.call_unchecked(*self._ptrs)
+                ts.append(time.perf_counter() - t0)
         return float(np.median(ts))
 
     def speedup(self) -> float:

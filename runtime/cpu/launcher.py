@@ -43,6 +43,8 @@ LAUNCHER_IR = r"""
 @tp.nworkers = internal global i32 0
 @tp.lock = internal global i32 0, align 64
 @tp.tids = internal global [64 x i64] zeroinitializer
+@tp.kcount = internal global i32 0, align 4
+@tp.ktids = internal global [64 x i32] zeroinitializer
 
 declare i32 @pthread_create(ptr, ptr, ptr, ptr)
 declare i64 @syscall(i64, ...)
@@ -95,6 +97,15 @@ entry:
   %a64 = ptrtoint ptr %arg to i64
   %g0 = trunc i64 %a64 to i32
   store i32 %g0, ptr %seenp
+  ; record this worker's kernel thread id, so the host can bind it to a CPU
+  %slot = atomicrmw add ptr @tp.kcount, i32 1 monotonic
+  %ktid = call i64 (i64, ...) @syscall(i64 SYS_GETTID)
+  %ktid32 = trunc i64 %ktid to i32
+  %inrange = icmp slt i32 %slot, 64
+  br i1 %inrange, label %record, label %outer
+record:
+  %kp = getelementptr [64 x i32], ptr @tp.ktids, i32 0, i32 %slot
+  store atomic i32 %ktid32, ptr %kp release, align 4
   br label %outer
 outer:
   store i32 0, ptr %ip
@@ -128,6 +139,39 @@ work:
 define void @__tessera_pool_reset() {
   store i32 0, ptr @tp.nworkers
   store i32 0, ptr @tp.lock
+  store i32 0, ptr @tp.kcount
+  ret void
+}
+
+; the kernel thread ids of the workers started so far (0 for one not yet recorded)
+define i32 @__tessera_pool_tids(ptr %out) {
+entry:
+  %n0 = load atomic i32, ptr @tp.kcount acquire, align 4
+  %big = icmp sgt i32 %n0, 64
+  %n = select i1 %big, i32 64, i32 %n0
+  br label %head
+head:
+  %i = phi i32 [ 0, %entry ], [ %i1, %body ]
+  %more = icmp slt i32 %i, %n
+  br i1 %more, label %body, label %done
+body:
+  %src = getelementptr [64 x i32], ptr @tp.ktids, i32 0, i32 %i
+  %v = load atomic i32, ptr %src acquire, align 4
+  %dst = getelementptr i32, ptr %out, i32 %i
+  store i32 %v, ptr %dst
+  %i1 = add i32 %i, 1
+  br label %head
+done:
+  ret i32 %n
+}
+
+define internal void @tp.noop(i32 %first, i32 %last, ptr %env) {
+  ret void
+}
+
+; start the workers a launch on ``nthreads`` threads would use (a launch of nothing)
+define void @__tessera_pool_start(i32 %nthreads) {
+  call void @__tessera_parallel_launch(ptr @tp.noop, ptr null, i32 %nthreads, i32 %nthreads)
   ret void
 }
 
@@ -215,8 +259,10 @@ finish:
 }
 """
 
-# futex(2) numbers and a spin-wait hint per architecture (the runtime also runs on boards)
+# futex(2) and gettid(2) numbers and a spin-wait hint per architecture (the runtime also
+# runs on boards)
 _FUTEX = {"x86_64": 202, "aarch64": 98, "arm": 240, "i386": 240, "i686": 240}
+_GETTID = {"x86_64": 186, "aarch64": 178, "arm": 224, "i386": 224, "i686": 224}
 _PAUSE = {
     "x86_64": ("declare void @llvm.x86.sse2.pause()", "call void @llvm.x86.sse2.pause()"),
     "aarch64": ("declare void @llvm.aarch64.hint(i32)", "call void @llvm.aarch64.hint(i32 1)"),
@@ -235,13 +281,16 @@ def launcher_ir(triple: str) -> str:
     text = LAUNCHER_IR
     if arch in ("arm", "i386", "i686"):  # 32-bit: long is i32 in syscall(2)
         text = text.replace("i64 @syscall(i64, ...)", "i32 @syscall(i32, ...)").replace(
-            "call i64 (i64, ...) @syscall(i64 ", "call i32 (i32, ...) @syscall(i32 ")
+            "call i64 (i64, ...) @syscall(i64 ", "call i32 (i32, ...) @syscall(i32 ").replace(
+            "trunc i64 %ktid to i32", "add i32 %ktid, 0")
     return (text.replace("SPIN_WORKER", str(SPIN_WORKER))
             .replace("SPIN_CALLER", str(SPIN_CALLER)).replace("SYS_FUTEX", str(_FUTEX[arch]))
+            .replace("SYS_GETTID", str(_GETTID[arch]))
             .replace("PAUSE_DECL", decl).replace("PAUSE", pause))
 
 _LOCK = threading.Lock()
 _ENGINES: list[Any] = []  # keeps the pool's engine and its reset hook alive
+_POOL: dict[str, Any] = {}  # "tids", "start": the pool's host-side entries (ctypes)
 
 
 @functools.cache
@@ -273,6 +322,21 @@ def ensure_launcher() -> int:
         llvm.add_symbol(LAUNCH_FN, addr)
         reset = ctypes.CFUNCTYPE(None)(engine.get_function_address("__tessera_pool_reset"))
         _ENGINES.append(reset)
+        _POOL["tids"] = ctypes.CFUNCTYPE(ctypes.c_int32, ctypes.c_void_p)(
+            engine.get_function_address("__tessera_pool_tids"))
+        _POOL["start"] = ctypes.CFUNCTYPE(None, ctypes.c_int32)(
+            engine.get_function_address("__tessera_pool_start"))
         # a forked child has none of the parent's worker threads: start from an empty pool
         os.register_at_fork(after_in_child=reset)
         return int(addr)
+
+
+def pool_threads(start: int = 0) -> list[int]:
+    """The kernel thread ids of the pool's workers; with ``start``, first make sure the
+    workers a ``start``-thread launch uses are running."""
+    ensure_launcher()
+    if start > 1:
+        _POOL["start"](start)
+    buf = (ctypes.c_int32 * MAX_THREADS)()
+    n = _POOL["tids"](buf)
+    return [int(t) for t in buf[:n] if t]
