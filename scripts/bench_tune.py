@@ -36,6 +36,7 @@ from tessera.compiler.autotune.dispatch import build_best
 from tessera.compiler.autotune.extract import extract_tasks
 from tessera.compiler.autotune.tuner import TuneResult
 from tessera.compiler.ops.bench import interleaved_medians, interleaved_medians_n, machine, versions
+from tessera.runtime.cpu.affinity import bound
 
 log = logging.getLogger("bench_tune")
 SCRIPTS = Path(__file__).resolve().parent
@@ -172,7 +173,8 @@ def bench_matmul(runner: LocalRunner, work: Path, budget: Budget, trials: int, t
     with threadpool_limits(limits=threads, user_api="blas"):
         t_tuned, t_ref, t_untuned = interleaved_medians_n(
             [lambda: kernel.call_unchecked(*ptrs), lambda: np.matmul(a, b, out=ref),
-             lambda: untuned.call_unchecked(*ptrs0)], threads=threads)
+             lambda: untuned.call_unchecked(*ptrs0)], threads=threads,
+            around=[lambda: bound(threads), None, lambda: bound(threads)])
     np.testing.assert_allclose(c, ref, rtol=1e-3, atol=1e-3)
     np.testing.assert_allclose(c0, ref, rtol=1e-3, atol=1e-3)
     per_seed = _trials_to_seeds(runs, 0.95)
@@ -348,7 +350,7 @@ def time_conv(task: Task, db: Database, hw: dict[str, Any], threads: int) -> tup
     ptrs = kernel.check(arrays)
     t_tuned, t_ref = interleaved_medians(lambda: kernel.call_unchecked(*ptrs),
                                          lambda: sess.run(None, feeds), rounds=11, block=5,
-                                         threads=threads)
+                                         threads=threads, around=[lambda: bound(threads)])
     want = sess.run(None, feeds)[0]
     np.testing.assert_allclose(_nchw(task, arrays)[-1], want, rtol=1e-3, atol=1e-3)
     return t_tuned, t_ref

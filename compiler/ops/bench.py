@@ -8,13 +8,14 @@ with both unset, so OpenBLAS picks its own kernel for this CPU.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -75,7 +76,8 @@ def paired_medians(fa: Callable[[], Any], fb: Callable[[], Any], repeat: int,
 
 
 def interleaved_medians_n(fns: list[Callable[[], Any]], rounds: int = 7, block: int = 3,
-                          pause_s: float = SPIN_PAUSE_S, threads: int = 1) -> list[float]:
+                          pause_s: float = SPIN_PAUSE_S, threads: int = 1,
+                          around: Sequence[Callable[[], Any] | None] = ()) -> list[float]:
     """Wall-clock medians of each of ``fns`` timed in alternating blocks: each block starts
     with an untimed call of its function, then ``block`` timed calls, then a pause so that
     pools busy-waiting after it (OpenBLAS, onnxruntime) are idle before the next function.
@@ -83,28 +85,33 @@ def interleaved_medians_n(fns: list[Callable[[], Any]], rounds: int = 7, block: 
     tessera run right after an onnxruntime run measured ~50% slower on ResNet-18 at 2 threads
     (20 -> 30 ms, even after a 1 s pause; onnxruntime's first run after ours ~7%).
     With ``threads`` > 1 each block starts once ``parallel_probe`` finds that many threads
-    get their cores (its ``stats`` say how often they did not)."""
+    get their cores (its ``stats`` say how often they did not). ``around[k]``, when given,
+    makes the context each block of ``fns[k]`` runs in (a bare kernel call, unlike
+    ``Executor.run``, does not bind its threads: ``runtime.cpu.affinity.bound``)."""
     from tessera.compiler.ops.parallel_probe import probe_for
 
     probe = probe_for(threads)
     times: list[list[float]] = [[] for _ in fns]
+    ctx = list(around) + [None] * (len(fns) - len(around))
     for _ in range(rounds):
-        for f, out in zip(fns, times):
+        for f, out, make in zip(fns, times, ctx):
             probe.wait()
-            f()
-            for _ in range(block):
-                t0 = time.perf_counter()
+            with make() if make is not None else contextlib.nullcontext():
                 f()
-                out.append(time.perf_counter() - t0)
+                for _ in range(block):
+                    t0 = time.perf_counter()
+                    f()
+                    out.append(time.perf_counter() - t0)
             time.sleep(pause_s)
     return [float(np.median(t)) for t in times]
 
 
 def interleaved_medians(fa: Callable[[], Any], fb: Callable[[], Any], rounds: int = 7,
                         block: int = 3, pause_s: float = SPIN_PAUSE_S,
-                        threads: int = 1) -> tuple[float, float]:
+                        threads: int = 1,
+                        around: Sequence[Callable[[], Any] | None] = ()) -> tuple[float, float]:
     """``interleaved_medians_n`` of two functions."""
-    ta, tb = interleaved_medians_n([fa, fb], rounds, block, pause_s, threads)
+    ta, tb = interleaved_medians_n([fa, fb], rounds, block, pause_s, threads, around)
     return ta, tb
 
 
