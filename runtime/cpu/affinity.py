@@ -12,18 +12,25 @@ CPU and the worker to the other removed it (2 of 24 probes, against 12 of 24).
 workers: worker ``i`` to the ``i+1``-th CPU of the calling thread's allowed set (kept
 across runs), the calling thread to the first one, and the calling thread's own set given
 back at the end. ``TESSERA_BIND_THREADS=0`` turns it off (several processes sharing few
-CPUs would be bound to the same ones).
+CPUs would be bound to the same ones). Only one run binds at a time: a run that starts while
+another thread's bound run is going leaves its thread free (bound too, both callers would
+share the first CPU; the pool serves one launch at a time and runs the other's serially).
+A thread created inside a bound block inherits the caller's one-CPU set (Linux copies the
+creating thread's mask): the pool's workers are started before the caller is bound.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import threading
 import time
 from collections.abc import Iterator
 
 ENV = "TESSERA_BIND_THREADS"
 _BOUND: dict[int, int] = {}  # worker tid -> the CPU it is bound to
+_LOCK = threading.Lock()
+_ACTIVE = [0]  # bound runs in progress (0 or 1)
 
 
 def enabled() -> bool:
@@ -51,11 +58,25 @@ def bound(threads: int) -> Iterator[None]:
     if threads <= 1 or not enabled():
         yield
         return
-    mine = os.sched_getaffinity(0)
-    cpus = sorted(mine)
-    if len(cpus) < 2:
+    with _LOCK:
+        mine = os.sched_getaffinity(0)
+        free = _ACTIVE[0] == 0 and len(mine) >= 2
+        if free:
+            _ACTIVE[0] = 1
+    if not free:
         yield
         return
+    try:
+        _bind_workers(threads, sorted(mine))
+        os.sched_setaffinity(0, {min(mine)})
+        yield
+    finally:
+        os.sched_setaffinity(0, mine)
+        with _LOCK:
+            _ACTIVE[0] = 0
+
+
+def _bind_workers(threads: int, cpus: list[int]) -> None:
     for k, tid in enumerate(_workers(threads)):
         cpu = cpus[(k + 1) % len(cpus)]
         if _BOUND.get(tid) != cpu:
@@ -64,8 +85,3 @@ def bound(threads: int) -> Iterator[None]:
                 _BOUND[tid] = cpu
             except OSError:  # the thread is gone (a forked child) or not ours to move
                 _BOUND.pop(tid, None)
-    os.sched_setaffinity(0, {cpus[0]})
-    try:
-        yield
-    finally:
-        os.sched_setaffinity(0, mine)

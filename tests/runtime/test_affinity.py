@@ -58,3 +58,30 @@ def test_a_bound_run_computes_the_same() -> None:
     with affinity.bound(2):
         kernel(x, y, out)
     np.testing.assert_allclose(out, x @ y, rtol=1e-4, atol=1e-4)
+
+
+@needs_two
+def test_one_run_binds_at_a_time() -> None:
+    """A run started while another thread's bound run is going leaves its thread free."""
+    import threading
+
+    seen: list[set[int]] = []
+    go, done = threading.Event(), threading.Event()
+
+    def other() -> None:
+        go.wait()
+        with affinity.bound(2):
+            seen.append(os.sched_getaffinity(0))
+        done.set()
+
+    before = os.sched_getaffinity(0)
+    t = threading.Thread(target=other)  # made outside the bound run: it has the full set
+    t.start()
+    with affinity.bound(2):
+        go.set()
+        assert done.wait(10)
+        assert os.sched_getaffinity(0) == {CPUS[0]}
+    t.join()
+    assert seen == [before]
+    with affinity.bound(2):  # and binds again once the first is over
+        assert os.sched_getaffinity(0) == {CPUS[0]}
