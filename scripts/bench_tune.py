@@ -2,6 +2,7 @@
 search needs (random, XGBoost from an empty database, XGBoost with other workloads' records).
 
     python scripts/bench_tune.py [--minutes 30] [--trials-matmul 64] [--trials-conv 256]
+                                 [--seeds 5]
 
 Prints one JSON list on stdout (logs on stderr), one object per case with the issue's fields
 ``case, tuned_ms, reference, reference_ms, ratio, trials_to_95 {random, xgb, xgb_transfer},
@@ -10,7 +11,12 @@ Every case also carries machine, versions, budget_minutes, elapsed_s, ``unfinish
 whole run stays inside ``--minutes``; what did not fit is listed there) and ``exhausted``
 (searches that stopped below the trial count because every point of the task's space was
 measured, with the space's size: the conv2d_nchwc spaces hold 40-80 points).
-Tuned kernels and references are timed alternately in this process, at ``--threads``.
+The matmul case runs each search once per seed, cold (the library's schedule is not trial 1),
+and reports medians over the seeds (``trials_to_95_seeds`` per seed, ``trials_to_90``,
+``best_at_trial_1/8``); the conv cases tune as ``tessera tune`` does (default first).
+Tuned kernels and references are timed alternately in this process, at ``--threads``, each
+block once ``parallel_probe`` sees the threads get their cores (``parallel_probe`` stats in
+every case).
 Each ResNet-18 conv case is the fused group's task (conv plus its epilogue, as
 ``extract_tasks`` names it) against onnxruntime running the same nodes; the ``resnet18 end
 to end`` case compiles the whole model with the tuning database (``compile(...,
