@@ -14,7 +14,7 @@ import functools
 import hashlib
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -232,26 +232,25 @@ class GraphModule:
             env[name] = value
         return env
 
-    def _numpy_blas(self) -> contextlib.AbstractContextManager[Any]:
-        """While a model with compiled (parallel) kernels runs, numpy's BLAS keeps to one
-        thread: OpenBLAS workers busy-wait for about 0.1 s after each call (a small Gemm
-        step), and on a machine with few cores they take the cores the next compiled kernels'
-        parallel loops need (ResNet-18 at 2 threads: 31 -> 19 ms)."""
+    @contextlib.contextmanager
+    def _compiled_run(self) -> Iterator[None]:
+        """What a run with compiled (parallel) kernels needs around it:
+        - numpy's BLAS kept to one thread: OpenBLAS workers busy-wait for about 0.1 s after
+          each call (a small Gemm step), and on a machine with few cores they take the cores
+          the next compiled kernels' parallel loops need (ResNet-18 at 2 threads: 31 -> 19 ms);
+        - the parallel loops' threads on distinct CPUs (``runtime.cpu.affinity`` says why)."""
         if "llvm" not in self.strategies:
-            return contextlib.nullcontext()
-        return _blas_controller().limit(limits=1, user_api="blas")
-
-    def _bound(self) -> contextlib.AbstractContextManager[Any]:
-        """The run's parallel loops on distinct CPUs (``runtime.cpu.affinity`` says why)."""
-        if "llvm" not in self.strategies:
-            return contextlib.nullcontext()
+            yield
+            return
         from tessera.runtime.cpu.affinity import bound
         from tessera.runtime.cpu.kernel import default_num_threads
 
-        return bound(self._num_threads or default_num_threads())
+        with _blas_controller().limit(limits=1, user_api="blas"), \
+                bound(self._num_threads or default_num_threads()):
+            yield
 
     def run(self, feeds: Mapping[str, Any]) -> list[np.ndarray]:
-        with self._numpy_blas(), self._bound():
+        with self._compiled_run():
             return self._run(feeds)
 
     def _run(self, feeds: Mapping[str, Any]) -> list[np.ndarray]:
@@ -268,7 +267,7 @@ class GraphModule:
     def profile(self, feeds: Mapping[str, Any], repeat: int = 3) -> list[dict[str, Any]]:
         """Median wall time of each step over ``repeat`` runs."""
         times: list[list[float]] = [[] for _ in self._kernels]
-        with self._numpy_blas(), self._bound():
+        with self._compiled_run():
             self._profile_runs(feeds, repeat, times)
         return [
             {"step": s["name"], "ops": [n["op"] for n in s["nodes"]], "strategy": st,

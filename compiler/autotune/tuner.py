@@ -200,10 +200,11 @@ def _propose(task: Task, db: Database, model: CostModel, feat: _Featurizer, visi
             out_s[ok] = model.predict([rows[k] for k in ok])
         return out_s
 
-    measured = [r for r in db.records(task.key, task.target, hk)
-                if r.ok and _index_in(space, r) is not None]
-    measured.sort(key=lambda r: float(r.cost or 0.0))
-    starts = [space.from_dict(r.config) for r in measured[:4]]
+    measured = sorted(((float(r.cost or 0.0), index)
+                       for r in db.records(task.key, task.target, hk)
+                       if r.ok and (index := _index_in(space, r)) is not None),
+                      key=lambda m: m[0])  # stable: equal costs keep their record order
+    starts = [space.get(index) for _, index in measured[:4]]
     borrowed: list[Config] = []
     if len(measured) < TRANSFER_UNTIL:
         cands = _borrowed_configs(task, records, visited)

@@ -49,6 +49,7 @@ def measure_payload(p: dict[str, Any]) -> dict[str, Any]:
     from tessera.compiler.autotune.templates import get_template
     from tessera.compiler.codegen import build
     from tessera.compiler.ops.parallel_probe import probe_for
+    from tessera.runtime.cpu.affinity import bound
 
     t0 = time.perf_counter()
     out: dict[str, Any] = {"costs": [], "error_kind": None, "error_msg": "", "features": None}
@@ -83,7 +84,8 @@ def measure_payload(p: dict[str, Any]) -> dict[str, Any]:
         probe = probe_for(kernel.num_threads)
         for _ in range(2):  # again once when the cores were taken while timing
             probe.wait()
-            out["costs"] = _time(kernel, ptrs, p)
+            with bound(kernel.num_threads):
+                out["costs"] = _time(kernel, ptrs, p)
             if probe.healthy():
                 break
     except Exception as err:  # noqa: BLE001 - a failing run is a recorded result
@@ -92,13 +94,6 @@ def measure_payload(p: dict[str, Any]) -> dict[str, Any]:
 
 
 def _time(kernel: Any, ptrs: Any, p: dict[str, Any]) -> list[float]:
-    from tessera.runtime.cpu.affinity import bound
-
-    with bound(kernel.num_threads):
-        return _samples(kernel, ptrs, p)
-
-
-def _samples(kernel: Any, ptrs: Any, p: dict[str, Any]) -> list[float]:
     for _ in range(2):
         kernel.call_unchecked(*ptrs)
     t = time.perf_counter()
