@@ -82,8 +82,9 @@ def interleaved_medians_n(fns: list[Callable[[], Any]], rounds: int = 7, block: 
     with an untimed call of its function, then ``block`` timed calls, then a pause so that
     pools busy-waiting after it (OpenBLAS, onnxruntime) are idle before the next function.
     Load from other processes hits every side alike. The untimed call matters: the first
-    tessera run right after an onnxruntime run measured ~50% slower on ResNet-18 at 2 threads
-    (20 -> 30 ms, even after a 1 s pause; onnxruntime's first run after ours ~7%).
+    tessera run after a pause measured ~50% slower on ResNet-18 at 2 threads (20 -> 30 ms;
+    onnxruntime's ~7%): the pool's worker, woken after idling, lands on the caller's CPU
+    (``runtime.cpu.affinity``).
     With ``threads`` > 1 each block starts once ``parallel_probe`` finds that many threads
     get their cores (its ``stats`` say how often they did not). ``around[k]``, when given,
     makes the context each block of ``fns[k]`` runs in (a bare kernel call, unlike

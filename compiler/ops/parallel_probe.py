@@ -1,8 +1,10 @@
 """Whether this process's parallel kernels get all their threads' worth of cores right now.
 
 On the 2-vCPU cloud machines this project runs on, a 2-thread kernel intermittently runs at
-its 1-thread speed for seconds at a time (the machine's other vCPU answers late, the caller
-claims every chunk), with no steal time reported and no other process running: measured
+its 1-thread speed for seconds at a time (the pool's worker, woken after an idle spell, is
+placed on the caller's CPU and the caller claims every chunk; ``runtime.cpu.affinity`` binds
+runs against it, the probe catches what remains and other load), with no steal time
+reported and no other process running: measured
 with a 3x3 conv, the 2-thread/1-thread speedup toggles between 2.0 and 1.0, in 5% to 75%
 of one-second samples depending on the hour. A timing taken in such a phase is 2x off
 (the tuner recorded 20 ms for matmul configs that take 10 ms; a benchmark timed a tuned
