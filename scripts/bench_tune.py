@@ -10,7 +10,7 @@ trials``; a search that was not run for a case is null there and listed under ``
 Every case also carries machine, versions, budget_minutes, elapsed_s, ``unfinished`` (the
 whole run stays inside ``--minutes``; what did not fit is listed there) and ``exhausted``
 (searches that stopped below the trial count because every point of the task's space was
-measured, with the space's size: the conv2d_nchwc spaces hold 40-80 points).
+measured, with the space's size).
 The matmul case runs each search once per seed, cold (the library's schedule is not trial 1),
 and reports medians over the seeds (``trials_to_95_seeds`` per seed, ``trials_to_90``,
 ``best_at_trial_1/8``); the conv cases tune as ``tessera tune`` does (default first).
@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import math
 import sys
 import tempfile
 import time
@@ -44,8 +43,12 @@ from tessera.compiler.autotune.tuner import TuneResult
 from tessera.compiler.ops.bench import interleaved_medians, interleaved_medians_n, machine, versions
 from tessera.runtime.cpu.affinity import bound
 
-log = logging.getLogger("bench_tune")
 SCRIPTS = Path(__file__).resolve().parent
+sys.path.insert(0, str(SCRIPTS))  # the sibling modules and build_resnet18
+from bench_tune_refs import conv_model, epilogue_steps, nchw_arrays, ort_session  # noqa: E402
+from bench_tune_stats import median_of, quality_at, trials_to_95, trials_to_seeds  # noqa: E402
+
+log = logging.getLogger("bench_tune")
 MATMUL = Task("matmul", (1024, 1024, 1024, "float32"))
 MATMUL_SOURCES = [Task("matmul", (512, 512, 512, "float32")),
                   Task("matmul", (256, 1024, 512, "float32")),
@@ -75,11 +78,6 @@ class Budget:
     def share(self, fraction: float) -> float:
         """A deadline ``fraction`` of the time left from now."""
         return time.monotonic() + max(0.0, self.left()) * fraction
-
-
-def _trials_to_95(results: dict[str, TuneResult | None]) -> dict[str, int | None]:
-    best = min((r.best_cost for r in results.values() if r and r.best_cost), default=None)
-    return {k: (r.trials_to(0.95, best) if r is not None else None) for k, r in results.items()}
 
 
 def _search(name: str, task: Task, runner: LocalRunner, db: Database, trials: int,
@@ -183,60 +181,15 @@ def bench_matmul(runner: LocalRunner, work: Path, budget: Budget, trials: int, t
             around=[lambda: bound(threads), None, lambda: bound(threads)])
     np.testing.assert_allclose(c, ref, rtol=1e-3, atol=1e-3)
     np.testing.assert_allclose(c0, ref, rtol=1e-3, atol=1e-3)
-    per_seed = _trials_to_seeds(runs, 0.95)
+    per_seed = trials_to_seeds(runs, 0.95)
     first = {k: v[0] for k, v in runs.items()}
-    return _case("matmul 1024x1024x1024", t_tuned, "numpy", t_ref, _median_of(per_seed),
+    return _case("matmul 1024x1024x1024", t_tuned, "numpy", t_ref, median_of(per_seed),
                  trials, first, trials_to_95_seeds=per_seed, seeds=seeds, start="cold",
-                 trials_to_90=_median_of(_trials_to_seeds(runs, 0.90)),
-                 best_at_trial_1=_quality_at(runs, 1), best_at_trial_8=_quality_at(runs, 8),
+                 trials_to_90=median_of(trials_to_seeds(runs, 0.90)),
+                 best_at_trial_1=quality_at(runs, 1), best_at_trial_8=quality_at(runs, 8),
                  untuned_ms=round(t_untuned * 1e3, 4),
                  speedup_over_untuned=round(t_untuned / t_tuned, 3),
                  sources=[str(t) for t in MATMUL_SOURCES])
-
-
-def _overall_best(runs: dict[str, list[TuneResult | None]]) -> float | None:
-    return min((r.best_cost for rs in runs.values() for r in rs if r and r.best_cost),
-               default=None)
-
-
-def _trials_to_seeds(runs: dict[str, list[TuneResult | None]],
-                     fraction: float) -> dict[str, list[int | None]]:
-    """Per search, per seed: trials to ``fraction`` of the best any search of any seed
-    found."""
-    best = _overall_best(runs)
-    return {k: [(r.trials_to(fraction, best) if r is not None else None) for r in rs]
-            for k, rs in runs.items()}
-
-
-def _quality_at(runs: dict[str, list[TuneResult | None]], trial: int) -> dict[str, float]:
-    """Per search, the median over seeds of (overall best / best so far) after ``trial``
-    trials: where a search stands early, less sensitive than a threshold to a band of
-    near-best points that timing noise moves across it."""
-    best = _overall_best(runs) or 0.0
-    out: dict[str, float] = {}
-    for k, rs in runs.items():
-        vals = []
-        for r in rs:
-            curve = r.best_so_far() if r is not None else []
-            at = curve[min(trial, len(curve)) - 1] if curve else None
-            vals.append(best / at if at else 0.0)
-        out[k] = round(float(np.median(vals)), 3) if vals else 0.0
-    return out
-
-
-def _median_of(per_seed: dict[str, list[int | None]]) -> dict[str, float | None]:
-    """The median over seeds; a seed that never reached 95% counts as more than any that
-    did (it sorts last), and the median is None when half or more never reached it."""
-    out: dict[str, float | None] = {}
-    for k, v in per_seed.items():
-        if not v:
-            out[k] = None
-            continue
-        keyed = sorted(v, key=lambda x: math.inf if x is None else x)
-        mid = len(keyed) // 2
-        pair = keyed[mid - 1:mid + 1] if len(keyed) % 2 == 0 else [keyed[mid]]
-        out[k] = None if None in pair else float(np.median(pair))
-    return out
 
 
 def _case(name: str, tuned: float, ref_name: str, ref: float, t95: dict[str, int | None],
@@ -254,93 +207,7 @@ def _case(name: str, tuned: float, ref_name: str, ref: float, t95: dict[str, int
     return out
 
 
-def ort_session(model: Any, threads: int) -> Any:
-    import onnxruntime as ort
-
-    so = ort.SessionOptions()
-    so.intra_op_num_threads = threads
-    so.inter_op_num_threads = 1
-    so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-    so.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    return ort.InferenceSession(model.SerializeToString(), so,
-                                providers=["CPUExecutionProvider"])
-
-
-def conv_model(args: tuple[Any, ...], arrays: list[np.ndarray]) -> tuple[Any, list[str]]:
-    """The conv layer as an ONNX model: weight and bias as initializers, the fused epilogue
-    of an 11-argument task (bias, residual add, Relu, Clip) as ONNX nodes after it, so
-    onnxruntime computes what the tuned kernel does. Also the names of the model's inputs,
-    in the kernel's array order (``x`` then each residual)."""
-    from onnx import TensorProto, helper, numpy_helper
-
-    from tessera.compiler.autotune.templates.conv2d import out_size
-
-    n, c, h, w, o, kh, kw, stride, pad = args[:9]
-    oh, ow = out_size(args)
-    epilogue = _epilogue(args)
-    inits = [numpy_helper.from_array(arrays[1], "w")]
-    inputs = [helper.make_tensor_value_info("x", TensorProto.FLOAT, [n, c, h, w])]
-    names = ["x"]
-    conv_in = ["x", "w"]
-    nodes: list[Any] = []
-    cur, k = "conv", 2
-    for step in epilogue:
-        kind = step[0]
-        if kind == "bias" and len(conv_in) == 2 and cur == "conv":
-            inits.append(numpy_helper.from_array(arrays[k], "b"))
-            conv_in.append("b")
-            k += 1
-            continue
-        nxt = f"e{len(nodes)}"
-        if kind == "bias":
-            inits.append(numpy_helper.from_array(arrays[k].reshape(1, -1, 1, 1), f"b{k}"))
-            nodes.append(helper.make_node("Add", [cur, f"b{k}"], [nxt]))
-            k += 1
-        elif kind == "add":
-            name = f"r{k}"
-            inputs.append(helper.make_tensor_value_info(name, TensorProto.FLOAT,
-                                                        list(arrays[k].shape)))
-            names.append(name)
-            nodes.append(helper.make_node("Add", [cur, name], [nxt]))
-            k += 1
-        elif kind == "relu":
-            nodes.append(helper.make_node("Relu", [cur], [nxt]))
-        elif kind == "clip":
-            lo = -3.4e38 if step[1] is None else float(step[1])
-            hi = 3.4e38 if step[2] is None else float(step[2])
-            inits += [numpy_helper.from_array(np.array(lo, np.float32), f"lo{len(nodes)}"),
-                      numpy_helper.from_array(np.array(hi, np.float32), f"hi{len(nodes)}")]
-            nodes.append(helper.make_node("Clip", [cur, f"lo{len(nodes)}", f"hi{len(nodes)}"],
-                                          [nxt]))
-        cur = nxt
-    conv = helper.make_node("Conv", conv_in, ["conv"], pads=[pad] * 4, strides=[stride] * 2)
-    nodes = [conv, *nodes]
-    out = nodes[-1].output[0]
-    graph = helper.make_graph(
-        nodes, "conv", inputs, [helper.make_tensor_value_info(out, TensorProto.FLOAT,
-                                                              [n, o, oh, ow])], inits)
-    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), names
-
-
 CONV_TEMPLATES = ("conv2d_nchw", "conv2d_nchwc")
-
-
-def _nchw(task: Task, arrays: list[np.ndarray]) -> list[np.ndarray]:
-    """A ``conv2d_nchwc`` task's blocked arrays in plain NCHW / OIHW / (O,) (``conv2d_nchw``
-    arrays are returned as they are), for onnxruntime."""
-    if task.template == "conv2d_nchw":
-        return arrays
-
-    def act(a: np.ndarray) -> np.ndarray:  # (N, C/b, H, W, b) -> (N, C, H, W)
-        n, cb, h, w, b = a.shape
-        return np.ascontiguousarray(a.transpose(0, 1, 4, 2, 3).reshape(n, cb * b, h, w))
-
-    wb = arrays[1]  # (O/b, C/b, KH, KW, ci, oc) -> OIHW
-    ob, cb, kh, kw, ci, oc = wb.shape
-    weight = np.ascontiguousarray(wb.transpose(0, 5, 1, 4, 2, 3).reshape(ob * oc, cb * ci,
-                                                                         kh, kw))
-    rest = [a.reshape(-1) if a.ndim == 4 else act(a) for a in arrays[2:]]
-    return [act(arrays[0]), weight, *rest]
 
 
 def time_conv(task: Task, db: Database, hw: dict[str, Any], threads: int) -> tuple[float, float]:
@@ -348,7 +215,7 @@ def time_conv(task: Task, db: Database, hw: dict[str, Any], threads: int) -> tup
     same values (NCHW; a blocked task's arrays converted), timed alternately."""
     kernel = build_best(task, db, hw, threads=threads)
     arrays = task.impl.arrays(task.args, np.random.default_rng(0))
-    plain = _nchw(task, arrays)
+    plain = nchw_arrays(task, arrays)
     model, names = conv_model(task.args, plain)
     sess = ort_session(model, threads)
     feeds = {"x": plain[0]}
@@ -358,13 +225,12 @@ def time_conv(task: Task, db: Database, hw: dict[str, Any], threads: int) -> tup
                                          lambda: sess.run(None, feeds), rounds=11, block=5,
                                          threads=threads, around=[lambda: bound(threads)])
     want = sess.run(None, feeds)[0]
-    np.testing.assert_allclose(_nchw(task, arrays)[-1], want, rtol=1e-3, atol=1e-3)
+    np.testing.assert_allclose(nchw_arrays(task, arrays)[-1], want, rtol=1e-3, atol=1e-3)
     return t_tuned, t_ref
 
 
 def bench_resnet(runner: LocalRunner, work: Path, budget: Budget, trials: int, threads: int,
                  seed: int, deadline: float) -> list[dict[str, Any]]:
-    sys.path.insert(0, str(SCRIPTS))
     from build_resnet18 import build_resnet18
 
     model = build_resnet18()
@@ -401,7 +267,7 @@ def bench_resnet(runner: LocalRunner, work: Path, budget: Budget, trials: int, t
             continue
         t_tuned, t_ref = time_conv(t, shared, runner.hw, threads)
         cases.append(_case(f"resnet18 conv {_conv_name(t)}", t_tuned, "onnxruntime", t_ref,
-                           _trials_to_95(results), trials, results, weight=w.weight,
+                           trials_to_95(results), trials, results, weight=w.weight,
                            workload=t.key))
     try:
         cases.append(end_to_end(model, work / "resnet.db", threads, budget, weighted))
@@ -411,14 +277,9 @@ def bench_resnet(runner: LocalRunner, work: Path, budget: Budget, trials: int, t
     return cases
 
 
-def _epilogue(args: tuple[Any, ...]) -> tuple[Any, ...]:
-    """A conv task's fused epilogue: its last argument where that is a tuple of steps."""
-    return tuple(args[-1]) if len(args) > 10 and isinstance(args[-1], (tuple, list)) else ()
-
-
 def _conv_name(task: Task) -> str:
     a = task.args
-    epi = "+".join(str(s[0]) for s in _epilogue(a))
+    epi = "+".join(str(s[0]) for s in epilogue_steps(a))
     lay = " NCHWc" if task.template == "conv2d_nchwc" else ""
     return (f"{a[1]}x{a[2]}x{a[3]} -> {a[4]} k{a[5]} s{a[7]} p{a[8]}{lay}"
             + (f" +{epi}" if epi else ""))
@@ -475,7 +336,6 @@ def bench_retime(work: Path, threads: int, budget: Budget, layers: bool,
     """The end to end case (and with ``layers`` every conv layer) timed again from the
     tuning database a previous run left in ``--workdir`` (``resnet.db``): no tuning, so
     the trial fields are null; a way to see how much of a ratio is the machine's noise."""
-    sys.path.insert(0, str(SCRIPTS))
     from build_resnet18 import build_resnet18
 
     model = build_resnet18()
